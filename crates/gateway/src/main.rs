@@ -1,1 +1,70 @@
-fn main() {}
+//! `naftiko-gateway`: serves Naftiko capability files as REST and MCP APIs.
+//!
+//! The binary owns the command line, reading files, the process environment and
+//! exit codes; parsing rules live in `naftiko-spec`, serving in the adapter crates.
+#![forbid(unsafe_code)]
+
+mod files;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Serves Naftiko capability files as REST and MCP APIs.
+#[derive(Debug, Parser)]
+#[command(name = "naftiko-gateway", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Checks capability files and prints every problem as file:line:col.
+    ///
+    /// Exit status: 0 when no file has errors, 1 when some file has errors, 2 on usage
+    /// or I/O problems.
+    Validate(ValidateArgs),
+}
+
+/// Arguments of `validate`.
+#[derive(Debug, clap::Args)]
+struct ValidateArgs {
+    /// Treat schema deviations and unknown keys as errors.
+    #[arg(long)]
+    strict: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Only print the summary and errors (no warnings).
+    #[arg(long, short)]
+    quiet: bool,
+    /// Capability files, or directories whose *.yml / *.yaml files are checked.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+}
+
+/// How diagnostics are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// `file:line:col: error[code]: message` with the source line and a caret.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Validate(args) => validate::run(&args),
+    }
+}
