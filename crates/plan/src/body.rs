@@ -1,0 +1,66 @@
+//! Rendering `body:` templates: JSON with typed substitution, text, form-urlencoded.
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::error::InvokeError;
+use crate::operation::BodyPlan;
+use crate::secret::Binds;
+use crate::values::{Values, lookup, render_text, value_text};
+
+pub(crate) fn render(plan: &BodyPlan, values: &Values, binds: &Binds) -> Result<(Bytes, Option<&'static str>), InvokeError> {
+    match plan {
+        BodyPlan::Text { template, content_type } => {
+            let text = render_text(template, values, binds).map_err(|name| InvokeError::MissingInput { name })?;
+            Ok((Bytes::from(text), Some(content_type)))
+        }
+        BodyPlan::Json(data) => {
+            let v = json(data, values, binds)?;
+            let bytes = serde_json::to_vec(&v).map_err(|e| InvokeError::Internal { reason: e.to_string() })?;
+            Ok((Bytes::from(bytes), Some("application/json")))
+        }
+        BodyPlan::Form(data) => {
+            let mut out = form_urlencoded_pairs(&json(data, values, binds)?);
+            out.shrink_to_fit();
+            Ok((Bytes::from(out), Some("application/x-www-form-urlencoded")))
+        }
+    }
+}
+
+/// Substitutes templates inside JSON: `"{{x}}"` alone becomes x's JSON value (typed);
+/// inside a longer string, x's text (the JSON encoder escapes it).
+fn json(v: &Value, values: &Values, binds: &Binds) -> Result<Value, InvokeError> {
+    Ok(match v {
+        Value::String(s) if s.contains("{{") => {
+            let t = naftiko_spec::template::Template::parse(s).map_err(|e| InvokeError::Internal { reason: e.to_string() })?;
+            match t.as_single_var() {
+                Some(var) => lookup(var, values, binds).ok_or_else(|| InvokeError::MissingInput { name: var.to_string() })?,
+                None => Value::String(render_text(&t, values, binds).map_err(|name| InvokeError::MissingInput { name })?),
+            }
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|x| json(x, values, binds)).collect::<Result<_, _>>()?),
+        Value::Object(o) => Value::Object(
+            o.iter().map(|(k, x)| Ok((k.clone(), json(x, values, binds)?))).collect::<Result<_, InvokeError>>()?,
+        ),
+        other => other.clone(),
+    })
+}
+
+fn form_urlencoded_pairs(v: &Value) -> String {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    let mut out = String::new();
+    if let Value::Object(o) = v {
+        for (k, x) in o {
+            if x.is_null() {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push('&');
+            }
+            out.extend(utf8_percent_encode(k, NON_ALPHANUMERIC));
+            out.push('=');
+            out.extend(utf8_percent_encode(&value_text(x), NON_ALPHANUMERIC));
+        }
+    }
+    out
+}

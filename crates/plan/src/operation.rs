@@ -1,0 +1,352 @@
+//! A consumed operation compiled into everything needed to build its upstream request.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::{Method, Request};
+use naftiko_spec::template::Template;
+use naftiko_upstream::{CallOptions, Upstream};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use serde_json::Value;
+
+use crate::error::InvokeError;
+use crate::secret::{Binds, Secret};
+use crate::values::{Values, render_text, value_text};
+
+/// Characters escaped in a path segment: everything that could end or restructure it.
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ').add(b'"').add(b'#').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}')
+    .add(b'/').add(b'%').add(b'\\').add(b'^').add(b'|').add(b'[').add(b']');
+/// Characters escaped in a query key or value.
+const QUERY: &AsciiSet = &SEGMENT.add(b'&').add(b'=').add(b'+').add(b';').add(b'\'');
+
+/// Where a consumed parameter goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// A `{name}` path variable.
+    Path,
+    /// A query parameter (arrays as repeated keys).
+    Query,
+    /// A header.
+    Header(HeaderName),
+    /// A `Cookie: name=value` pair.
+    Cookie,
+    /// The JSON request body (an object/array value is the whole body).
+    Body,
+    /// Only feeds templates.
+    Environment,
+}
+
+/// A consumed parameter's declared type, used to coerce text inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    /// `string` or undeclared.
+    String,
+    /// `integer`.
+    Integer,
+    /// `number`.
+    Number,
+    /// `boolean`.
+    Boolean,
+    /// `array`.
+    Array,
+    /// `object`.
+    Object,
+}
+
+impl ParamType {
+    pub(crate) fn parse(s: Option<&str>) -> Self {
+        match s {
+            Some("integer") => Self::Integer,
+            Some("number") => Self::Number,
+            Some("boolean") => Self::Boolean,
+            Some("array") => Self::Array,
+            Some("object") => Self::Object,
+            _ => Self::String,
+        }
+    }
+
+    /// The JSON Schema type name.
+    pub fn json_type(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Integer => "integer",
+            Self::Number => "number",
+            Self::Boolean => "boolean",
+            Self::Array => "array",
+            Self::Object => "object",
+        }
+    }
+}
+
+/// A consumed input parameter.
+#[derive(Debug, Clone)]
+pub struct ParamPlan {
+    /// Name.
+    pub name: String,
+    /// Placement.
+    pub placement: Placement,
+    /// Declared type.
+    pub ty: ParamType,
+    /// Declared item type for arrays.
+    pub items: Option<ParamType>,
+    /// `required: true`.
+    pub required: bool,
+    /// Description (for derived MCP schemas).
+    pub description: Option<String>,
+    /// A constant or template value that overrides inputs.
+    pub value: Option<ValueSource>,
+}
+
+/// A value fixed in the capability file.
+#[derive(Debug, Clone)]
+pub enum ValueSource {
+    /// A non-string constant, or a string without templates.
+    Literal(Value),
+    /// A string with `{{...}}` placeholders.
+    Template(Template),
+}
+
+/// How the request body is built.
+#[derive(Debug, Clone)]
+pub enum BodyPlan {
+    /// A text template with its media type.
+    Text {
+        /// The template.
+        template: Template,
+        /// `Content-Type`.
+        content_type: &'static str,
+    },
+    /// JSON data whose strings may hold templates (a lone `"{{x}}"` keeps x's JSON type).
+    Json(Value),
+    /// Form-urlencoded fields.
+    Form(Value),
+}
+
+/// How requests authenticate. Values resolved from binds at compile time are secrets.
+#[derive(Debug, Clone)]
+pub enum AuthPlan {
+    /// A header (apikey in header, bearer, basic).
+    Header(HeaderName, AuthValue),
+    /// A query parameter (apikey in query).
+    Query(String, AuthValue),
+    /// A cookie (apikey in cookie).
+    Cookie(String, AuthValue),
+}
+
+/// An authentication value: fixed (from binds) or rendered per request.
+#[derive(Debug, Clone)]
+pub enum AuthValue {
+    /// Resolved at compile time.
+    Fixed(Secret),
+    /// Rendered from request inputs; `prefix` is e.g. `Bearer `.
+    Template {
+        /// Text before the rendered value.
+        prefix: &'static str,
+        /// The template.
+        template: Template,
+    },
+}
+
+/// Path of a consumed resource, split at its variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathSeg {
+    /// Literal text, copied as is.
+    Lit(String),
+    /// A variable, percent-encoded as one segment.
+    Var(String),
+}
+
+/// A consumed operation, ready to build requests.
+pub struct OperationPlan {
+    /// `namespace.operation`.
+    pub id: String,
+    /// Consumes namespace.
+    pub namespace: String,
+    /// HTTP method.
+    pub method: Method,
+    /// Base URI without a trailing slash.
+    pub base: String,
+    /// Resource path.
+    pub path: Vec<PathSeg>,
+    /// Consumes-level then operation-level parameters.
+    pub params: Vec<ParamPlan>,
+    /// Body template.
+    pub body: Option<BodyPlan>,
+    /// Authentication.
+    pub auth: Option<AuthPlan>,
+    /// Whether the answer is JSON (`outputRawFormat: json` or absent).
+    pub json_output: bool,
+    /// Where requests go.
+    pub upstream: Arc<dyn Upstream>,
+    /// Timeout and body limit.
+    pub call: CallOptions,
+}
+
+impl std::fmt::Debug for OperationPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperationPlan").field("id", &self.id).field("method", &self.method).field("base", &self.base).finish_non_exhaustive()
+    }
+}
+
+impl OperationPlan {
+    /// The parameter named `name`.
+    pub fn param(&self, name: &str) -> Option<&ParamPlan> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    /// Builds the upstream request from resolved input values.
+    pub(crate) fn build_request(&self, values: &Values, binds: &Binds) -> Result<Request<Bytes>, InvokeError> {
+        let mut url = String::with_capacity(self.base.len() + 64);
+        url.push_str(&self.base);
+        for seg in &self.path {
+            match seg {
+                PathSeg::Lit(l) => url.push_str(l),
+                PathSeg::Var(name) => {
+                    let v = values.get_ci(name).ok_or_else(|| InvokeError::MissingInput { name: values.caller_name(name) })?;
+                    let text = value_text(v);
+                    if text.is_empty() {
+                        return Err(InvokeError::MissingInput { name: values.caller_name(name) });
+                    }
+                    push_segment(&mut url, &text);
+                }
+            }
+        }
+        let mut builder = Request::builder().method(self.method.clone());
+        let mut query_started = false;
+        let mut cookies = String::new();
+        let mut body_fields: Vec<(&str, Value)> = Vec::new();
+        for p in &self.params {
+            let Some(v) = self.param_value(p, values, binds)? else {
+                if p.required && p.placement != Placement::Body {
+                    return Err(InvokeError::MissingInput { name: values.caller_name(&p.name) });
+                }
+                continue;
+            };
+            match &p.placement {
+                Placement::Path | Placement::Environment => {}
+                Placement::Query => push_query(&mut url, &mut query_started, &p.name, &v),
+                Placement::Header(h) => {
+                    let hv = HeaderValue::from_str(&value_text(&v)).map_err(|_| InvokeError::BadInput {
+                        name: values.caller_name(&p.name),
+                        reason: "not a valid HTTP header value".into(),
+                    })?;
+                    builder = builder.header(h, hv);
+                }
+                Placement::Cookie => push_cookie(&mut cookies, &p.name, &value_text(&v)),
+                Placement::Body => body_fields.push((&p.name, v)),
+            }
+        }
+        let (body, content_type) = self.body_bytes(body_fields, values, binds)?;
+        if let Some(auth) = &self.auth {
+            builder = apply_auth(builder, auth, &mut url, &mut query_started, &mut cookies, values, binds)?;
+        }
+        if !cookies.is_empty() {
+            builder = builder.header(http::header::COOKIE, cookies);
+        }
+        if let Some(ct) = content_type {
+            builder = builder.header(http::header::CONTENT_TYPE, ct);
+        }
+        builder.uri(url).body(body).map_err(|e| InvokeError::BadInput { name: "request".into(), reason: format!("cannot build the upstream URL: {e}") })
+    }
+
+    fn param_value(&self, p: &ParamPlan, values: &Values, binds: &Binds) -> Result<Option<Value>, InvokeError> {
+        match &p.value {
+            Some(ValueSource::Literal(v)) => Ok(Some(v.clone())),
+            Some(ValueSource::Template(t)) => match render_text(t, values, binds) {
+                Ok(s) => Ok(Some(Value::String(s))),
+                // An optional parameter whose template lacks a value is omitted.
+                Err(_) if !p.required => Ok(None),
+                Err(name) => Err(InvokeError::MissingInput { name }),
+            },
+            None => Ok(values.get(&p.name).cloned()),
+        }
+    }
+
+    fn body_bytes(&self, fields: Vec<(&str, Value)>, values: &Values, binds: &Binds) -> Result<(Bytes, Option<&'static str>), InvokeError> {
+        if let Some(plan) = &self.body {
+            return crate::body::render(plan, values, binds);
+        }
+        match fields.len() {
+            0 => Ok((Bytes::new(), None)),
+            // One whole-body parameter (`body: rest.body`) or one object/array value is the body.
+            1 if fields[0].0 == "body" || fields[0].1.is_object() || fields[0].1.is_array() => {
+                let bytes = serde_json::to_vec(&fields[0].1).map_err(|e| InvokeError::Internal { reason: e.to_string() })?;
+                Ok((Bytes::from(bytes), Some("application/json")))
+            }
+            _ => {
+                let obj: serde_json::Map<String, Value> = fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                let bytes = serde_json::to_vec(&obj).map_err(|e| InvokeError::Internal { reason: e.to_string() })?;
+                Ok((Bytes::from(bytes), Some("application/json")))
+            }
+        }
+    }
+}
+
+fn push_segment(url: &mut String, text: &str) {
+    // `.` and `..` would be resolved by the upstream as path navigation.
+    if text == "." || text == ".." {
+        url.push_str(&text.replace('.', "%2E"));
+    } else {
+        url.extend(utf8_percent_encode(text, SEGMENT));
+    }
+}
+
+pub(crate) fn push_query(url: &mut String, started: &mut bool, name: &str, v: &Value) {
+    let mut one = |text: &str| {
+        url.push(if *started { '&' } else { '?' });
+        *started = true;
+        url.extend(utf8_percent_encode(name, QUERY));
+        url.push('=');
+        url.extend(utf8_percent_encode(text, QUERY));
+    };
+    match v {
+        Value::Array(items) => items.iter().for_each(|i| one(&value_text(i))),
+        other => one(&value_text(other)),
+    }
+}
+
+fn push_cookie(cookies: &mut String, name: &str, value: &str) {
+    if !cookies.is_empty() {
+        cookies.push_str("; ");
+    }
+    cookies.push_str(name);
+    cookies.push('=');
+    cookies.extend(utf8_percent_encode(value, QUERY));
+}
+
+fn apply_auth(
+    builder: http::request::Builder,
+    auth: &AuthPlan,
+    url: &mut String,
+    query_started: &mut bool,
+    cookies: &mut String,
+    values: &Values,
+    binds: &Binds,
+) -> Result<http::request::Builder, InvokeError> {
+    let text = |v: &AuthValue| -> Result<String, InvokeError> {
+        match v {
+            AuthValue::Fixed(s) => Ok(s.expose().to_string()),
+            AuthValue::Template { prefix, template } => render_text(template, values, binds)
+                .map(|s| format!("{prefix}{s}"))
+                .map_err(|name| InvokeError::MissingInput { name }),
+        }
+    };
+    Ok(match auth {
+        AuthPlan::Header(name, v) => {
+            let mut hv = HeaderValue::from_str(&text(v)?)
+                .map_err(|_| InvokeError::Internal { reason: "authentication value is not a valid header value".into() })?;
+            hv.set_sensitive(true);
+            builder.header(name, hv)
+        }
+        AuthPlan::Query(name, v) => {
+            push_query(url, query_started, name, &Value::String(text(v)?));
+            builder
+        }
+        AuthPlan::Cookie(name, v) => {
+            push_cookie(cookies, name, &text(v)?);
+            builder
+        }
+    })
+}

@@ -1,0 +1,184 @@
+//! Output mappings (`outputParameters`) and the shaped answer they produce.
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::StatusCode;
+use naftiko_jsonpath::Mapping;
+use serde_json::Value;
+
+use crate::error::InvokeError;
+use crate::operation::ValueSource;
+use crate::secret::Binds;
+use crate::values::{Values, render_text};
+
+/// What to do with an upstream answer.
+#[derive(Debug, Clone)]
+pub enum OutputPlan {
+    /// No outputs: the upstream body and content type as they are.
+    Raw,
+    /// `$.` with no shape: the upstream JSON unchanged, passed through as bytes.
+    RootJson,
+    /// Mappings tried in order; the first non-null result is the answer.
+    Mapped(Vec<OutputNode>),
+}
+
+/// One compiled output parameter.
+#[derive(Debug, Clone)]
+pub enum OutputNode {
+    /// A constant (`value:`), templates rendered against the inputs.
+    Const(ValueSource),
+    /// A JSONPath value, strings optionally truncated.
+    Path {
+        /// The path.
+        mapping: Mapping,
+        /// `maxLength`.
+        max_length: Option<usize>,
+    },
+    /// An object built from named properties.
+    Object(Vec<(String, OutputNode)>),
+    /// An array, each element shaped by `items` relative to itself.
+    Array {
+        /// Where the array is.
+        mapping: Mapping,
+        /// Element shape.
+        items: Option<Box<OutputNode>>,
+    },
+    /// A map whose values are shaped by `values`.
+    Values {
+        /// Where the object is.
+        mapping: Mapping,
+        /// Value shape.
+        values: Box<OutputNode>,
+    },
+}
+
+/// The body of an [`Answer`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnswerBody {
+    /// No body (204, 304, empty upstream body).
+    Empty,
+    /// Bytes passed through with their content type.
+    Bytes {
+        /// The bytes.
+        bytes: Bytes,
+        /// Their `Content-Type`.
+        content_type: Option<HeaderValue>,
+    },
+    /// A mapped JSON value.
+    Json(Value),
+}
+
+/// What an invocation answers: status, allow-listed upstream headers and a body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The upstream status.
+    pub status: StatusCode,
+    /// Upstream headers from the allow-list (Location, ETag, Link, Retry-After, ...).
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: AnswerBody,
+}
+
+impl Answer {
+    /// The body as a JSON value when it is JSON (parsing passthrough bytes).
+    pub fn json(&self) -> Option<Value> {
+        match &self.body {
+            AnswerBody::Json(v) => Some(v.clone()),
+            AnswerBody::Bytes { bytes, .. } => serde_json::from_slice(bytes).ok(),
+            AnswerBody::Empty => None,
+        }
+    }
+}
+
+/// Upstream response headers passed on to callers.
+fn allowed_header(name: &header::HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "location" | "retry-after" | "etag" | "link" | "cache-control" | "last-modified" | "expires"
+    ) || name.as_str().starts_with("x-ratelimit-")
+        || name.as_str().starts_with("ratelimit")
+}
+
+fn is_json_type(ct: Option<&HeaderValue>) -> bool {
+    ct.and_then(|v| v.to_str().ok()).is_some_and(|s| {
+        let s = s.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        s == "application/json" || s.ends_with("+json")
+    })
+}
+
+impl OutputPlan {
+    /// Shapes an upstream response.
+    pub(crate) fn shape(&self, operation: &str, resp: http::Response<Bytes>, values: &Values, binds: &Binds) -> Result<Answer, InvokeError> {
+        let (parts, bytes) = resp.into_parts();
+        let status = parts.status;
+        let mut headers = HeaderMap::new();
+        for (k, v) in &parts.headers {
+            if allowed_header(k) {
+                headers.append(k.clone(), v.clone());
+            }
+        }
+        let ct = parts.headers.get(header::CONTENT_TYPE).cloned();
+        let answer = |body| Ok(Answer { status, headers: headers.clone(), body });
+        if status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED || bytes.is_empty() {
+            return answer(AnswerBody::Empty);
+        }
+        let bad_body = || InvokeError::BadUpstreamBody {
+            operation: operation.to_string(),
+            status: status.as_u16(),
+            content_type: ct.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("untyped").to_string(),
+        };
+        let json_bytes = |bytes: Bytes| -> Result<AnswerBody, InvokeError> {
+            if is_json_type(ct.as_ref()) || serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+                let content_type = Some(ct.clone().filter(|c| is_json_type(Some(c))).unwrap_or(HeaderValue::from_static("application/json")));
+                Ok(AnswerBody::Bytes { bytes, content_type })
+            } else {
+                Err(bad_body())
+            }
+        };
+        match self {
+            Self::Raw => answer(AnswerBody::Bytes { bytes, content_type: ct.clone() }),
+            // An error answer's JSON is passed through unmapped: a success-shaped mapping would hide it.
+            Self::RootJson => answer(json_bytes(bytes)?),
+            Self::Mapped(_) if status.as_u16() >= 400 => answer(json_bytes(bytes)?),
+            Self::Mapped(nodes) => {
+                let doc: Value = serde_json::from_slice(&bytes).map_err(|_| bad_body())?;
+                for n in nodes {
+                    let v = n.eval(&doc, values, binds);
+                    if !v.is_null() {
+                        return answer(AnswerBody::Json(v));
+                    }
+                }
+                answer(AnswerBody::Bytes { bytes, content_type: ct.clone() })
+            }
+        }
+    }
+}
+
+impl OutputNode {
+    /// Evaluates against `ctx` (the document, or an array element).
+    pub(crate) fn eval(&self, ctx: &Value, values: &Values, binds: &Binds) -> Value {
+        match self {
+            Self::Const(ValueSource::Literal(v)) => v.clone(),
+            Self::Const(ValueSource::Template(t)) => render_text(t, values, binds).map_or(Value::Null, Value::String),
+            Self::Path { mapping, max_length } => {
+                let v = mapping.select(ctx).to_value().unwrap_or(Value::Null);
+                match (v, max_length) {
+                    (Value::String(s), Some(n)) => Value::String(s.chars().take(*n).collect()),
+                    (v, _) => v,
+                }
+            }
+            Self::Object(props) => Value::Object(props.iter().map(|(k, n)| (k.clone(), n.eval(ctx, values, binds))).collect()),
+            Self::Array { mapping, items } => match mapping.select(ctx).to_value() {
+                Some(Value::Array(elems)) => match items {
+                    Some(shape) => Value::Array(elems.iter().map(|e| shape.eval(e, values, binds)).collect()),
+                    None => Value::Array(elems),
+                },
+                _ => Value::Null,
+            },
+            Self::Values { mapping, values: shape } => match mapping.select(ctx).to_value() {
+                Some(Value::Object(o)) => Value::Object(o.iter().map(|(k, v)| (k.clone(), shape.eval(v, values, binds))).collect()),
+                _ => Value::Null,
+            },
+        }
+    }
+}

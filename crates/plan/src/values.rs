@@ -1,0 +1,88 @@
+//! The input values of one invocation, and template rendering against them.
+
+use naftiko_spec::template::{Template, VarRef};
+use serde_json::Value;
+
+use crate::secret::Binds;
+
+/// Named values for one upstream call (declared inputs, `with` results), remembering the
+/// name the caller used for each so errors speak the caller's language.
+#[derive(Debug, Default)]
+pub(crate) struct Values {
+    entries: Vec<(String, Value, String)>,
+}
+
+impl Values {
+    /// Sets `key` (replacing an earlier value); `caller` is the name the caller knows it by.
+    pub fn set(&mut self, key: &str, value: Value, caller: &str) {
+        if let Some(e) = self.entries.iter_mut().find(|e| e.0 == key) {
+            e.1 = value;
+            e.2 = caller.to_string();
+        } else {
+            self.entries.push((key.to_string(), value, caller.to_string()));
+        }
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.entries.iter().find(|e| e.0 == key).map(|e| &e.1)
+    }
+
+    /// The value of `key`, falling back to a case-insensitive match (`{externalid}`).
+    pub fn get_ci(&self, key: &str) -> Option<&Value> {
+        self.get(key).or_else(|| self.entries.iter().find(|e| e.0.eq_ignore_ascii_case(key)).map(|e| &e.1))
+    }
+
+    /// The caller's name for `key`.
+    pub fn caller_name(&self, key: &str) -> String {
+        self.entries.iter().find(|e| e.0.eq_ignore_ascii_case(key)).map_or_else(|| key.to_string(), |e| e.2.clone())
+    }
+}
+
+/// A value as text: strings raw, numbers and booleans printed, null empty, others as JSON.
+pub(crate) fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Looks up a template variable: inputs first, then binds (`{{X}}`, `{{env.X}}`);
+/// `{{rest.x}}` / `{{tools.x}}` name inputs; `{{step.field}}` walks into an input.
+pub(crate) fn lookup(v: &VarRef, values: &Values, binds: &Binds) -> Option<Value> {
+    let full = v.to_string();
+    if let Some(s) = binds.get(&full) {
+        return Some(Value::String(s.expose().to_string()));
+    }
+    let mut parts = v.parts.iter();
+    let head = parts.next()?;
+    let mut cur = match values.get(head) {
+        Some(val) => val,
+        None if v.parts.len() == 2 => return values.get(&v.parts[1]).cloned(),
+        None => return None,
+    };
+    for p in parts {
+        cur = match cur {
+            Value::Object(o) => o.get(p)?,
+            Value::Array(a) => a.get(p.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur.clone())
+}
+
+/// Renders a template to text; a missing variable is an error carrying its name.
+pub(crate) fn render_text(t: &Template, values: &Values, binds: &Binds) -> Result<String, String> {
+    let mut out = String::new();
+    t.render_into(&mut out, |v, out| match lookup(v, values, binds) {
+        Some(val) if !val.is_null() => {
+            out.push_str(&value_text(&val));
+            Ok(())
+        }
+        _ => Err(v.to_string()),
+    })?;
+    Ok(out)
+}
