@@ -4,8 +4,11 @@
 //! exit codes; parsing rules live in `naftiko-spec`, serving in the adapter crates.
 #![forbid(unsafe_code)]
 
+mod demo;
 mod files;
+mod serve;
 mod validate;
+mod vars;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +30,10 @@ enum Command {
     /// Exit status: 0 when no file has errors, 1 when some file has errors, 2 on usage
     /// or I/O problems.
     Validate(ValidateArgs),
+    /// Serves capability files: REST and MCP adapters on the ports they declare.
+    Serve(serve::ServeArgs),
+    /// Runs the seed capability against a bundled in-memory Ory fake and prints curl commands.
+    Demo,
 }
 
 /// Arguments of `validate`.
@@ -66,5 +73,31 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Validate(args) => validate::run(&args),
+        Command::Serve(args) => run_async(serve::run(args)),
+        Command::Demo => run_async(demo::run()),
     }
+}
+
+fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    init_tracing();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(fut) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr (stdout may carry MCP stdio traffic); `RUST_LOG` filters.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
 }

@@ -13,7 +13,7 @@ pub enum ArgValue {
 }
 
 /// Where `rest.X` / `tools.X` / `<namespace>.X` values come from.
-pub trait Args {
+pub trait Args: Send + Sync {
     /// The value of input `name`, if the caller gave one.
     fn get(&self, name: &str) -> Option<ArgValue>;
     /// The whole request body (`rest.body` / `tools.body`), if any.

@@ -14,7 +14,7 @@ pub(crate) struct Values {
 
 impl Values {
     /// Sets `key` (replacing an earlier value); `caller` is the name the caller knows it by.
-    pub fn set(&mut self, key: &str, value: Value, caller: &str) {
+    pub(crate) fn set(&mut self, key: &str, value: Value, caller: &str) {
         if let Some(e) = self.entries.iter_mut().find(|e| e.0 == key) {
             e.1 = value;
             e.2 = caller.to_string();
@@ -24,17 +24,17 @@ impl Values {
     }
 
     /// The value of `key`.
-    pub fn get(&self, key: &str) -> Option<&Value> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
         self.entries.iter().find(|e| e.0 == key).map(|e| &e.1)
     }
 
     /// The value of `key`, falling back to a case-insensitive match (`{externalid}`).
-    pub fn get_ci(&self, key: &str) -> Option<&Value> {
+    pub(crate) fn get_ci(&self, key: &str) -> Option<&Value> {
         self.get(key).or_else(|| self.entries.iter().find(|e| e.0.eq_ignore_ascii_case(key)).map(|e| &e.1))
     }
 
     /// The caller's name for `key`.
-    pub fn caller_name(&self, key: &str) -> String {
+    pub(crate) fn caller_name(&self, key: &str) -> String {
         self.entries.iter().find(|e| e.0.eq_ignore_ascii_case(key)).map_or_else(|| key.to_string(), |e| e.2.clone())
     }
 }

@@ -1,0 +1,112 @@
+//! The axum service: match, read, invoke, answer.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, Method, StatusCode, header};
+use http_body_util::{BodyExt, Limited};
+use naftiko_plan::{Answer, AnswerBody};
+
+use crate::args::RestArgs;
+use crate::problem::{invoke_error, problem};
+use crate::routes::RestRoutes;
+
+/// Where the listener reads its current routes; reload swaps what this returns.
+pub trait RestSource: Send + Sync + 'static {
+    /// The routes to serve now (`None`: the port is being retired, answer 503).
+    fn routes(&self) -> Option<Arc<RestRoutes>>;
+}
+
+impl RestSource for Arc<RestRoutes> {
+    fn routes(&self) -> Option<Arc<RestRoutes>> {
+        Some(self.clone())
+    }
+}
+
+/// Adapter settings that are not in the capability file.
+#[derive(Debug, Clone, Copy)]
+pub struct RestConfig {
+    /// Largest request body accepted (413 beyond).
+    pub max_body: usize,
+}
+
+impl Default for RestConfig {
+    fn default() -> Self {
+        Self { max_body: 1024 * 1024 }
+    }
+}
+
+#[derive(Clone)]
+struct Shared {
+    source: Arc<dyn RestSource>,
+    config: RestConfig,
+}
+
+/// The service for one listener.
+pub fn router(source: Arc<dyn RestSource>, config: RestConfig) -> Router {
+    Router::new().fallback(handle).with_state(Shared { source, config })
+}
+
+async fn handle(State(s): State<Shared>, req: Request) -> Response {
+    let Some(routes) = s.source.routes() else {
+        return problem(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "this listener is shutting down");
+    };
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path();
+    let Some((resource, params)) = routes.find(path) else {
+        return problem(StatusCode::NOT_FOUND, "not_found", &format!("no resource at '{path}'"));
+    };
+    let head = parts.method == Method::HEAD;
+    let method = if head { &Method::GET } else { &parts.method };
+    let Some((_, unit)) = resource.operations.iter().find(|(m, _)| m == method) else {
+        let mut resp = problem(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            &format!("'{path}' does not support {}; allowed: {}", parts.method, resource.allow),
+        );
+        if let Ok(v) = HeaderValue::from_str(&resource.allow) {
+            resp.headers_mut().insert(header::ALLOW, v);
+        }
+        return resp;
+    };
+    let bytes = match Limited::new(body, s.config.max_body).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return problem(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", &format!("request body exceeds {} bytes", s.config.max_body));
+        }
+        Err(_) => return problem(StatusCode::BAD_REQUEST, "body_unreadable", "the request body could not be read"),
+    };
+    let args = RestArgs::new(params, parts.uri.query(), &parts.headers, bytes);
+    let mut resp = match unit.invoke(&args).await {
+        Ok(answer) => respond(answer),
+        Err(e) => invoke_error(&unit.name, &e),
+    };
+    if head {
+        *resp.body_mut() = Body::empty();
+    }
+    resp
+}
+
+fn respond(a: Answer) -> Response {
+    let mut resp = match a.body {
+        AnswerBody::Empty => Response::new(Body::empty()),
+        AnswerBody::Bytes { bytes, content_type } => {
+            let mut r = Response::new(Body::from(bytes));
+            if let Some(ct) = content_type {
+                r.headers_mut().insert(header::CONTENT_TYPE, ct);
+            }
+            r
+        }
+        AnswerBody::Json(v) => {
+            let mut r = Response::new(Body::from(v.to_string()));
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            r
+        }
+    };
+    *resp.status_mut() = a.status;
+    resp.headers_mut().extend(a.headers);
+    resp.into_response()
+}
