@@ -24,10 +24,19 @@ pub(crate) async fn run() -> anyhow::Result<()> {
         paths: Vec::new(),
     };
     let binds = HashMap::from([("ORY_API_KEY".to_string(), DEMO_KEY.to_string())]);
-    let sources = vec![(PathBuf::from("capabilities/ory-identities.yml"), SEED.to_string())];
+    let sources = vec![(
+        PathBuf::from("capabilities/ory-identities.yml"),
+        SEED.to_string(),
+    )];
     let plans = serve::load_plans(&args, &binds, &sources)?;
-    let running = serve::start(&args, &plans).await.context("starting the demo (is port 8080 or 9090 busy?)")?;
-    let rest = running.listeners.iter().find(|(n, _)| n.starts_with("rest")).map(|(_, a)| *a);
+    let running = serve::start(&args, &plans)
+        .await
+        .context("starting the demo (is port 8080 or 9090 busy?)")?;
+    let rest = running
+        .listeners
+        .iter()
+        .find(|(n, _)| n.starts_with("rest"))
+        .map(|(_, a)| *a);
     println!("naftiko-gateway demo: the Ory Identities seed served against an in-memory Ory fake");
     println!("  upstream (fake Ory admin API): {}", fake.base_url());
     for (name, addr) in &running.listeners {
@@ -36,7 +45,9 @@ pub(crate) async fn run() -> anyhow::Result<()> {
     if let Some(addr) = rest {
         let base = format!("http://{addr}/v1/admin/identities");
         println!("\nTry:");
-        println!("  curl -s -X POST {base} -H 'Content-Type: application/json' \\\n    -d '{{\"schema_id\":\"default\",\"traits\":{{\"email\":\"ada@example.com\"}}}}'");
+        println!(
+            "  curl -s -X POST {base} -H 'Content-Type: application/json' \\\n    -d '{{\"schema_id\":\"default\",\"traits\":{{\"email\":\"ada@example.com\"}}}}'"
+        );
         println!("  curl -s {base}");
         println!("  curl -s {base}/<id from the create answer>");
     }

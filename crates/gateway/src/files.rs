@@ -26,7 +26,9 @@ pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 
 /// `*.yml` / `*.yaml`, not hidden and not an editor's temporary file.
 pub(crate) fn is_capability_file(path: &Path) -> bool {
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return false };
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
     let ext_ok = name.ends_with(".yml") || name.ends_with(".yaml");
     ext_ok && !name.starts_with('.') && !name.ends_with('~') && path.is_file()
 }

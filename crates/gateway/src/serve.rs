@@ -43,8 +43,12 @@ pub(crate) struct ServeArgs {
 /// Parses `30s`, `500ms`, `2m` or a plain number of seconds.
 pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let (num, unit) = s.find(|c: char| !c.is_ascii_digit() && c != '.').map_or((s, "s"), |i| (&s[..i], &s[i..]));
-    let n: f64 = num.parse().map_err(|_| format!("'{s}' is not a duration (e.g. 30s, 500ms)"))?;
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((s, "s"), |i| (&s[..i], &s[i..]));
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration (e.g. 30s, 500ms)"))?;
     let secs = match unit {
         "ms" => n / 1000.0,
         "s" => n,
@@ -78,23 +82,37 @@ async fn futures_join(tasks: Vec<tokio::task::JoinHandle<()>>) {
 }
 
 /// Loads and compiles every file; prints diagnostics; fails when nothing can be served.
-pub(crate) fn load_plans(args: &ServeArgs, bind_overrides: &HashMap<String, String>, sources: &[(PathBuf, String)]) -> anyhow::Result<Vec<(PathBuf, Plan)>> {
+pub(crate) fn load_plans(
+    args: &ServeArgs,
+    bind_overrides: &HashMap<String, String>,
+    sources: &[(PathBuf, String)],
+) -> anyhow::Result<Vec<(PathBuf, Plan)>> {
     let mut overrides = HashMap::new();
     for u in &args.upstreams {
-        let (ns, url) = u.split_once('=').with_context(|| format!("--upstream '{u}' must be NAMESPACE=URL"))?;
+        let (ns, url) = u
+            .split_once('=')
+            .with_context(|| format!("--upstream '{u}' must be NAMESPACE=URL"))?;
         overrides.insert(ns.to_string(), url.to_string());
     }
     let opts = CompileOptions {
         upstream_overrides: overrides,
-        call: CallOptions { timeout: args.upstream_timeout, max_body: args.upstream_max_body },
+        call: CallOptions {
+            timeout: args.upstream_timeout,
+            max_body: args.upstream_max_body,
+        },
     };
-    let client: Arc<dyn Upstream> = Arc::new(HttpUpstream::new().context("building the upstream HTTP client")?);
+    let client: Arc<dyn Upstream> =
+        Arc::new(HttpUpstream::new().context("building the upstream HTTP client")?);
     let mut plans = Vec::new();
     let mut failed = 0;
     for (path, source) in sources {
         let name = path.display().to_string();
         let loaded = files::load(path, source, LoadOptions::default());
-        for d in loaded.diagnostics.iter().filter(|d| d.severity == Severity::Error) {
+        for d in loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+        {
             eprintln!("{}", d.render(&name, source));
         }
         let Some(doc) = loaded.servable() else {
@@ -124,22 +142,45 @@ pub(crate) async fn start(args: &ServeArgs, plans: &[(PathBuf, Plan)]) -> anyhow
     let mut by_addr: BTreeMap<SocketAddr, Vec<&RestAdapterPlan>> = BTreeMap::new();
     for (_, plan) in plans {
         for r in &plan.rest {
-            let ip = r.address.as_deref().map_or(Ok(args.bind), address).with_context(|| format!("adapter '{}'", r.namespace))?;
-            by_addr.entry(SocketAddr::new(ip, r.port)).or_default().push(r);
+            let ip = r
+                .address
+                .as_deref()
+                .map_or(Ok(args.bind), address)
+                .with_context(|| format!("adapter '{}'", r.namespace))?;
+            by_addr
+                .entry(SocketAddr::new(ip, r.port))
+                .or_default()
+                .push(r);
         }
     }
     let (stop, stop_rx) = watch::channel(false);
-    let mut running = Running { listeners: Vec::new(), stop, tasks: Vec::new() };
+    let mut running = Running {
+        listeners: Vec::new(),
+        stop,
+        tasks: Vec::new(),
+    };
     for (addr, adapters) in by_addr {
         let names: Vec<&str> = adapters.iter().map(|a| a.namespace.as_str()).collect();
-        let routes = RestRoutes::new(adapters.iter().copied()).with_context(|| format!("REST adapters on {addr}"))?;
-        let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr} for REST adapter {}", names.join(", ")))?;
+        let routes = RestRoutes::new(adapters.iter().copied())
+            .with_context(|| format!("REST adapters on {addr}"))?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr} for REST adapter {}", names.join(", ")))?;
         let bound = listener.local_addr()?;
         tracing::info!(adapter = %names.join(","), "REST listening on http://{bound}");
         let source: Arc<dyn RestSource> = Arc::new(Arc::new(routes));
-        let app = naftiko_rest::router(source, RestConfig { max_body: args.max_body });
-        running.listeners.push((format!("rest {}", names.join(",")), bound));
-        running.tasks.push(spawn_server(listener, app, stop_rx.clone()));
+        let app = naftiko_rest::router(
+            source,
+            RestConfig {
+                max_body: args.max_body,
+            },
+        );
+        running
+            .listeners
+            .push((format!("rest {}", names.join(",")), bound));
+        running
+            .tasks
+            .push(spawn_server(listener, app, stop_rx.clone()));
     }
     Ok(running)
 }
@@ -147,16 +188,25 @@ pub(crate) async fn start(args: &ServeArgs, plans: &[(PathBuf, Plan)]) -> anyhow
 fn address(s: &str) -> anyhow::Result<IpAddr> {
     match s {
         "localhost" => Ok(IpAddr::V4(Ipv4Addr::LOCALHOST)),
-        other => other.parse().with_context(|| format!("'{other}' is not an IP address")),
+        other => other
+            .parse()
+            .with_context(|| format!("'{other}' is not an IP address")),
     }
 }
 
-pub(crate) fn spawn_server(listener: TcpListener, app: axum::Router, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+pub(crate) fn spawn_server(
+    listener: TcpListener,
+    app: axum::Router,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let shutdown = async move {
             let _ = stop.wait_for(|s| *s).await;
         };
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
             tracing::error!(error = %e, "listener failed");
         }
     })
@@ -167,12 +217,17 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let paths = files::expand(&args.paths).map_err(anyhow::Error::msg)?;
     let mut sources = Vec::new();
     for p in paths {
-        let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+        let text =
+            std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
         sources.push((p, text));
     }
     let plans = load_plans(&args, &HashMap::new(), &sources)?;
     let running = start(&args, &plans).await?;
-    tracing::info!(files = plans.len(), listeners = running.listeners.len(), "ready");
+    tracing::info!(
+        files = plans.len(),
+        listeners = running.listeners.len(),
+        "ready"
+    );
     wait_for_signal().await;
     tracing::info!("shutting down");
     running.shutdown(Duration::from_secs(10)).await;

@@ -32,7 +32,13 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
                 continue;
             }
         };
-        let loaded = files::load(path, &source, LoadOptions { strict: args.strict });
+        let loaded = files::load(
+            path,
+            &source,
+            LoadOptions {
+                strict: args.strict,
+            },
+        );
         let (e, w) = loaded.diagnostics.counts();
         total_e += e;
         total_w += w;

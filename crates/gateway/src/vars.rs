@@ -15,7 +15,13 @@ pub(crate) struct ProcessVars {
 
 impl ProcessVars {
     pub(crate) fn new(capability_file: &Path, overrides: HashMap<String, String>) -> Self {
-        Self { dir: capability_file.parent().map(Path::to_path_buf).unwrap_or_default(), overrides }
+        Self {
+            dir: capability_file
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+            overrides,
+        }
     }
 }
 
@@ -25,12 +31,22 @@ impl Vars for ProcessVars {
             return Ok(v.clone());
         }
         let Some(location) = &binding.location else {
-            return std::env::var(source_key).map_err(|_| "it is not set in the environment".to_string());
+            return std::env::var(source_key)
+                .map_err(|_| "it is not set in the environment".to_string());
         };
-        let rel = location.value.trim_start_matches("file://").trim_start_matches("./");
-        let path = if Path::new(rel).is_absolute() { PathBuf::from(rel) } else { self.dir.join(rel) };
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
-        let map: HashMap<String, serde_json::Value> = serde_saphyr::from_str(&text).map_err(|_| format!("'{}' is not a YAML/JSON mapping", path.display()))?;
+        let rel = location
+            .value
+            .trim_start_matches("file://")
+            .trim_start_matches("./");
+        let path = if Path::new(rel).is_absolute() {
+            PathBuf::from(rel)
+        } else {
+            self.dir.join(rel)
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+        let map: HashMap<String, serde_json::Value> = serde_saphyr::from_str(&text)
+            .map_err(|_| format!("'{}' is not a YAML/JSON mapping", path.display()))?;
         match map.get(source_key) {
             Some(serde_json::Value::String(s)) => Ok(s.clone()),
             Some(other) => Ok(other.to_string()),

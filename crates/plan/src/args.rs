@@ -26,7 +26,11 @@ pub struct JsonArgs(pub serde_json::Map<String, Value>);
 
 impl Args for JsonArgs {
     fn get(&self, name: &str) -> Option<ArgValue> {
-        self.0.get(name).filter(|v| !v.is_null()).cloned().map(ArgValue::Json)
+        self.0
+            .get(name)
+            .filter(|v| !v.is_null())
+            .cloned()
+            .map(ArgValue::Json)
     }
 
     fn body(&self) -> Result<Option<Value>, crate::InvokeError> {

@@ -8,15 +8,25 @@ use crate::operation::BodyPlan;
 use crate::secret::Binds;
 use crate::values::{Values, lookup, render_text, value_text};
 
-pub(crate) fn render(plan: &BodyPlan, values: &Values, binds: &Binds) -> Result<(Bytes, Option<&'static str>), InvokeError> {
+pub(crate) fn render(
+    plan: &BodyPlan,
+    values: &Values,
+    binds: &Binds,
+) -> Result<(Bytes, Option<&'static str>), InvokeError> {
     match plan {
-        BodyPlan::Text { template, content_type } => {
-            let text = render_text(template, values, binds).map_err(|name| InvokeError::MissingInput { name })?;
+        BodyPlan::Text {
+            template,
+            content_type,
+        } => {
+            let text = render_text(template, values, binds)
+                .map_err(|name| InvokeError::MissingInput { name })?;
             Ok((Bytes::from(text), Some(content_type)))
         }
         BodyPlan::Json(data) => {
             let v = json(data, values, binds)?;
-            let bytes = serde_json::to_vec(&v).map_err(|e| InvokeError::Internal { reason: e.to_string() })?;
+            let bytes = serde_json::to_vec(&v).map_err(|e| InvokeError::Internal {
+                reason: e.to_string(),
+            })?;
             Ok((Bytes::from(bytes), Some("application/json")))
         }
         BodyPlan::Form(data) => {
@@ -32,15 +42,31 @@ pub(crate) fn render(plan: &BodyPlan, values: &Values, binds: &Binds) -> Result<
 fn json(v: &Value, values: &Values, binds: &Binds) -> Result<Value, InvokeError> {
     Ok(match v {
         Value::String(s) if s.contains("{{") => {
-            let t = naftiko_spec::template::Template::parse(s).map_err(|e| InvokeError::Internal { reason: e.to_string() })?;
+            let t =
+                naftiko_spec::template::Template::parse(s).map_err(|e| InvokeError::Internal {
+                    reason: e.to_string(),
+                })?;
             match t.as_single_var() {
-                Some(var) => lookup(var, values, binds).ok_or_else(|| InvokeError::MissingInput { name: var.to_string() })?,
-                None => Value::String(render_text(&t, values, binds).map_err(|name| InvokeError::MissingInput { name })?),
+                Some(var) => {
+                    lookup(var, values, binds).ok_or_else(|| InvokeError::MissingInput {
+                        name: var.to_string(),
+                    })?
+                }
+                None => Value::String(
+                    render_text(&t, values, binds)
+                        .map_err(|name| InvokeError::MissingInput { name })?,
+                ),
             }
         }
-        Value::Array(a) => Value::Array(a.iter().map(|x| json(x, values, binds)).collect::<Result<_, _>>()?),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|x| json(x, values, binds))
+                .collect::<Result<_, _>>()?,
+        ),
         Value::Object(o) => Value::Object(
-            o.iter().map(|(k, x)| Ok((k.clone(), json(x, values, binds)?))).collect::<Result<_, InvokeError>>()?,
+            o.iter()
+                .map(|(k, x)| Ok((k.clone(), json(x, values, binds)?)))
+                .collect::<Result<_, InvokeError>>()?,
         ),
         other => other.clone(),
     })

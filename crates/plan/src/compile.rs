@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use naftiko_spec::check::path_variables;
-use naftiko_spec::{ConsumesHttpSpec, ConsumesSpec, Diagnostics, DocumentSpec, ExposesSpec, Pos, Spanned};
+use naftiko_spec::{
+    ConsumesHttpSpec, ConsumesSpec, Diagnostics, DocumentSpec, ExposesSpec, Pos, Spanned,
+};
 use naftiko_upstream::{CallOptions, Upstream};
 
 use crate::consumed;
@@ -27,14 +29,21 @@ pub type UpstreamFactory<'a> = &'a dyn Fn(&str) -> Arc<dyn Upstream>;
 
 /// Compiles a checked document. Problems that only deploy-time data reveals (a missing
 /// environment variable, a missing base URI) come back as diagnostics.
-pub fn compile(doc: &DocumentSpec, vars: &dyn Vars, upstreams: UpstreamFactory<'_>, opts: &CompileOptions) -> Result<Plan, Diagnostics> {
+pub fn compile(
+    doc: &DocumentSpec,
+    vars: &dyn Vars,
+    upstreams: UpstreamFactory<'_>,
+    opts: &CompileOptions,
+) -> Result<Plan, Diagnostics> {
     let mut d = Diagnostics::default();
     let binds = Arc::new(resolve_binds(doc, vars, &mut d));
     let mut operations: HashMap<String, Arc<OperationPlan>> = HashMap::new();
     let cap_consumes = doc.capability.iter().flat_map(|c| c.consumes.iter());
     for c in cap_consumes.chain(doc.consumes.iter()) {
         let ConsumesSpec::Http(c) = c else { continue };
-        let Some(base) = base_uri(c, &binds, opts, &mut d) else { continue };
+        let Some(base) = base_uri(c, &binds, opts, &mut d) else {
+            continue;
+        };
         let upstream = upstreams(&c.namespace.value);
         for op in consumed::operations(c, &base, &binds, &upstream, opts.call, &mut d) {
             operations.entry(op.id.clone()).or_insert(Arc::new(op));
@@ -43,8 +52,14 @@ pub fn compile(doc: &DocumentSpec, vars: &dyn Vars, upstreams: UpstreamFactory<'
     let mut plan = Plan::default();
     for e in doc.capability.iter().flat_map(|c| c.exposes.iter()) {
         match e {
-            ExposesSpec::Rest(r) => plan.rest.push(RestAdapterPlan::compile(r, &operations, &binds, &mut d)),
-            ExposesSpec::Mcp(m) => plan.mcp.push(McpAdapterPlan::compile(m, &operations, &binds, &mut d)),
+            ExposesSpec::Rest(r) => {
+                plan.rest
+                    .push(RestAdapterPlan::compile(r, &operations, &binds, &mut d))
+            }
+            ExposesSpec::Mcp(m) => {
+                plan.mcp
+                    .push(McpAdapterPlan::compile(m, &operations, &binds, &mut d))
+            }
             ExposesSpec::Other(_) => {}
         }
     }
@@ -53,23 +68,47 @@ pub fn compile(doc: &DocumentSpec, vars: &dyn Vars, upstreams: UpstreamFactory<'
 
 fn resolve_binds(doc: &DocumentSpec, vars: &dyn Vars, d: &mut Diagnostics) -> Binds {
     let mut binds = Binds::default();
-    let all = doc.binds.iter().chain(doc.capability.iter().flat_map(|c| c.binds.iter()));
+    let all = doc
+        .binds
+        .iter()
+        .chain(doc.capability.iter().flat_map(|c| c.binds.iter()));
     for b in all {
         for (var, source) in &b.keys {
             match vars.var(b, &source.value) {
                 Ok(v) if v.contains('\n') => {
-                    d.error("bind-value", var.pos, format!("the value of '{}' contains a newline, which is not allowed", var.value));
+                    d.error(
+                        "bind-value",
+                        var.pos,
+                        format!(
+                            "the value of '{}' contains a newline, which is not allowed",
+                            var.value
+                        ),
+                    );
                 }
                 Ok(v) => {
                     let secret = Secret::new(v);
                     if let Some(ns) = &b.namespace {
-                        binds.0.insert(format!("{}.{}", ns.value, var.value), secret.clone());
+                        binds
+                            .0
+                            .insert(format!("{}.{}", ns.value, var.value), secret.clone());
                     }
                     binds.0.insert(var.value.clone(), secret);
                 }
                 Err(reason) => {
-                    let from = b.location.as_ref().map_or("environment variable".to_string(), |l| format!("key in '{}'", l.value));
-                    d.error("bind-missing", source.pos, format!("bind '{}' needs {from} '{}': {reason}", var.value, source.value));
+                    let from = b
+                        .location
+                        .as_ref()
+                        .map_or("environment variable".to_string(), |l| {
+                            format!("key in '{}'", l.value)
+                        });
+                    d.error(
+                        "bind-missing",
+                        source.pos,
+                        format!(
+                            "bind '{}' needs {from} '{}': {reason}",
+                            var.value, source.value
+                        ),
+                    );
                 }
             }
         }
@@ -77,28 +116,46 @@ fn resolve_binds(doc: &DocumentSpec, vars: &dyn Vars, d: &mut Diagnostics) -> Bi
     binds
 }
 
-fn base_uri(c: &ConsumesHttpSpec, binds: &Binds, opts: &CompileOptions, d: &mut Diagnostics) -> Option<String> {
+fn base_uri(
+    c: &ConsumesHttpSpec,
+    binds: &Binds,
+    opts: &CompileOptions,
+    d: &mut Diagnostics,
+) -> Option<String> {
     let ns = &c.namespace.value;
     let (text, pos) = match (opts.upstream_overrides.get(ns), &c.base_uri) {
         (Some(url), _) => (url.clone(), c.base_uri.as_ref().map_or(c.pos, |b| b.pos)),
         (None, Some(Spanned { value, pos })) if !value.trim().is_empty() => (value.clone(), *pos),
         (None, b) => {
             let pos = b.as_ref().map_or(c.pos, |b| b.pos);
-            d.error("baseuri-missing", pos, format!("consumes '{ns}' has no baseUri: start with --upstream {ns}=URL"));
+            d.error(
+                "baseuri-missing",
+                pos,
+                format!("consumes '{ns}' has no baseUri: start with --upstream {ns}=URL"),
+            );
             return None;
         }
     };
     let rendered = render_with_binds(&text, pos, binds, d)?;
     let trimmed = rendered.trim_end_matches('/');
     if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
-        d.error("baseuri", pos, format!("base URI for '{ns}' must start with http:// or https://"));
+        d.error(
+            "baseuri",
+            pos,
+            format!("base URI for '{ns}' must start with http:// or https://"),
+        );
         return None;
     }
     Some(trimmed.to_string())
 }
 
 /// Renders a template whose variables must all be binds (base URIs, fixed auth values).
-pub(crate) fn render_with_binds(text: &str, pos: Pos, binds: &Binds, d: &mut Diagnostics) -> Option<String> {
+pub(crate) fn render_with_binds(
+    text: &str,
+    pos: Pos,
+    binds: &Binds,
+    d: &mut Diagnostics,
+) -> Option<String> {
     let t = naftiko_spec::template::Template::parse(text).ok()?;
     let mut out = String::new();
     let res = t.render_into(&mut out, |v, out| match binds.get(&v.to_string()) {
@@ -111,7 +168,11 @@ pub(crate) fn render_with_binds(text: &str, pos: Pos, binds: &Binds, d: &mut Dia
     match res {
         Ok(()) => Some(out),
         Err(name) => {
-            d.error("template-variable", pos, format!("'{{{{{name}}}}}' is not a bind variable"));
+            d.error(
+                "template-variable",
+                pos,
+                format!("'{{{{{name}}}}}' is not a bind variable"),
+            );
             None
         }
     }

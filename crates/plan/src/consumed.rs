@@ -2,15 +2,20 @@
 
 use std::sync::Arc;
 
-use http::header::HeaderName;
 use http::Method;
+use http::header::HeaderName;
 use naftiko_spec::template::Template;
-use naftiko_spec::{AuthenticationSpec, BodySpec, ConsumesHttpSpec, Diagnostics, InputParameterSpec};
+use naftiko_spec::{
+    AuthenticationSpec, BodySpec, ConsumesHttpSpec, Diagnostics, InputParameterSpec,
+};
 use naftiko_upstream::{CallOptions, Upstream};
 use serde_json::Value;
 
 use crate::compile::render_with_binds;
-use crate::operation::{AuthPlan, AuthValue, BodyPlan, OperationPlan, ParamPlan, ParamType, PathSeg, Placement, ValueSource};
+use crate::operation::{
+    AuthPlan, AuthValue, BodyPlan, OperationPlan, ParamPlan, ParamType, PathSeg, Placement,
+    ValueSource,
+};
 use crate::secret::{Binds, Secret};
 
 pub(crate) fn operations(
@@ -21,15 +26,28 @@ pub(crate) fn operations(
     call: CallOptions,
     d: &mut Diagnostics,
 ) -> Vec<OperationPlan> {
-    let auth = c.authentication.as_ref().and_then(|a| auth_plan(a, binds, d));
+    let auth = c
+        .authentication
+        .as_ref()
+        .and_then(|a| auth_plan(a, binds, d));
     let mut out = Vec::new();
     for r in &c.resources {
         let path = path_segments(&r.path.value);
         for op in &r.operations {
             let method = op.method.as_ref().map_or("GET", |m| m.value.as_str());
-            let Ok(method) = Method::from_bytes(method.as_bytes()) else { continue };
-            let params = c.input_parameters.iter().chain(&op.input_parameters).filter_map(|p| param_plan(p, d)).collect();
-            let json_output = op.output_raw_format.as_ref().is_none_or(|f| f.value == "json");
+            let Ok(method) = Method::from_bytes(method.as_bytes()) else {
+                continue;
+            };
+            let params = c
+                .input_parameters
+                .iter()
+                .chain(&op.input_parameters)
+                .filter_map(|p| param_plan(p, d))
+                .collect();
+            let json_output = op
+                .output_raw_format
+                .as_ref()
+                .is_none_or(|f| f.value == "json");
             out.push(OperationPlan {
                 id: format!("{}.{}", c.namespace.value, op.name.value),
                 namespace: c.namespace.value.clone(),
@@ -50,7 +68,11 @@ pub(crate) fn operations(
 
 /// Splits `/a/{id}/b/{{type}}` into literal text and variables.
 pub(crate) fn path_segments(path: &str) -> Vec<PathSeg> {
-    let path = if path.starts_with('/') || path.is_empty() { path.to_string() } else { format!("/{path}") };
+    let path = if path.starts_with('/') || path.is_empty() {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    };
     let mut segs = Vec::new();
     let mut rest = path.as_str();
     while let Some(start) = rest.find('{') {
@@ -75,7 +97,11 @@ fn param_plan(p: &InputParameterSpec, d: &mut Diagnostics) -> Option<ParamPlan> 
         "header" => match HeaderName::from_bytes(p.name.value.as_bytes()) {
             Ok(h) => Placement::Header(h),
             Err(_) => {
-                d.error("param-header", p.name.pos, format!("'{}' is not a valid HTTP header name", p.name.value));
+                d.error(
+                    "param-header",
+                    p.name.pos,
+                    format!("'{}' is not a valid HTTP header name", p.name.value),
+                );
                 return None;
             }
         },
@@ -94,7 +120,10 @@ fn param_plan(p: &InputParameterSpec, d: &mut Diagnostics) -> Option<ParamPlan> 
         name: p.name.value.clone(),
         placement,
         ty: ParamType::parse(p.type_name()),
-        items: p.items_type.as_ref().map(|t| ParamType::parse(Some(&t.value))),
+        items: p
+            .items_type
+            .as_ref()
+            .map(|t| ParamType::parse(Some(&t.value))),
         required: p.required.as_ref().is_some_and(|r| r.value),
         description: p.description.as_ref().map(|s| s.value.clone()),
         value,
@@ -103,7 +132,10 @@ fn param_plan(p: &InputParameterSpec, d: &mut Diagnostics) -> Option<ParamPlan> 
 
 fn body_plan(b: &BodySpec) -> Option<BodyPlan> {
     match b {
-        BodySpec::Text(t) => Some(BodyPlan::Text { template: Template::parse(&t.value).ok()?, content_type: "application/json" }),
+        BodySpec::Text(t) => Some(BodyPlan::Text {
+            template: Template::parse(&t.value).ok()?,
+            content_type: "application/json",
+        }),
         BodySpec::Typed { r#type, data } => Some(match r#type.value.as_str() {
             "json" => BodyPlan::Json(data.value.clone()),
             "formUrlEncoded" | "form" => BodyPlan::Form(data.value.clone()),
@@ -118,7 +150,10 @@ fn body_plan(b: &BodySpec) -> Option<BodyPlan> {
                     "text" => "text/plain; charset=utf-8",
                     _ => "application/json",
                 };
-                BodyPlan::Text { template: Template::parse(&text).ok()?, content_type }
+                BodyPlan::Text {
+                    template: Template::parse(&text).ok()?,
+                    content_type,
+                }
             }
         }),
     }
@@ -134,7 +169,10 @@ fn auth_plan(a: &AuthenticationSpec, binds: &Binds, d: &mut Diagnostics) -> Opti
             let s = render_with_binds(text, pos, binds, &mut scratch)?;
             Some(AuthValue::Fixed(Secret::new(format!("{prefix}{s}"))))
         } else {
-            Some(AuthValue::Template { prefix, template: t })
+            Some(AuthValue::Template {
+                prefix,
+                template: t,
+            })
         }
     };
     match a.r#type.value.as_str() {
@@ -148,7 +186,11 @@ fn auth_plan(a: &AuthenticationSpec, binds: &Binds, d: &mut Diagnostics) -> Opti
                 _ => match HeaderName::from_bytes(key.as_bytes()) {
                     Ok(h) => Some(AuthPlan::Header(h, v)),
                     Err(_) => {
-                        d.error("auth-key", kpos, format!("'{key}' is not a valid HTTP header name"));
+                        d.error(
+                            "auth-key",
+                            kpos,
+                            format!("'{key}' is not a valid HTTP header name"),
+                        );
                         None
                     }
                 },
@@ -156,7 +198,10 @@ fn auth_plan(a: &AuthenticationSpec, binds: &Binds, d: &mut Diagnostics) -> Opti
         }
         "bearer" => {
             let (t, pos) = field("token")?;
-            Some(AuthPlan::Header(http::header::AUTHORIZATION, value(t, pos, "Bearer ")?))
+            Some(AuthPlan::Header(
+                http::header::AUTHORIZATION,
+                value(t, pos, "Bearer ")?,
+            ))
         }
         "basic" => {
             let (u, upos) = field("username")?;
@@ -165,7 +210,10 @@ fn auth_plan(a: &AuthenticationSpec, binds: &Binds, d: &mut Diagnostics) -> Opti
             let pass = render_with_binds(p, ppos, binds, d)?;
             use base64::Engine;
             let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-            Some(AuthPlan::Header(http::header::AUTHORIZATION, AuthValue::Fixed(Secret::new(format!("Basic {token}")))))
+            Some(AuthPlan::Header(
+                http::header::AUTHORIZATION,
+                AuthValue::Fixed(Secret::new(format!("Basic {token}"))),
+            ))
         }
         _ => None,
     }

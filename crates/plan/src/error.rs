@@ -47,7 +47,9 @@ pub enum InvokeError {
         source: UpstreamError,
     },
     /// The upstream answered a body the output mapping cannot read.
-    #[error("operation '{operation}': upstream answered {status} with a {content_type} body that is not JSON")]
+    #[error(
+        "operation '{operation}': upstream answered {status} with a {content_type} body that is not JSON"
+    )]
     BadUpstreamBody {
         /// `namespace.operation`.
         operation: String,
@@ -74,7 +76,9 @@ impl InvokeError {
     /// Who is at fault.
     pub fn fault(&self) -> Fault {
         match self {
-            Self::MissingInput { .. } | Self::BadInput { .. } | Self::InvalidBody { .. } => Fault::Caller,
+            Self::MissingInput { .. } | Self::BadInput { .. } | Self::InvalidBody { .. } => {
+                Fault::Caller
+            }
             Self::Upstream { .. } | Self::BadUpstreamBody { .. } => Fault::Upstream,
             Self::Internal { .. } | Self::Unsupported { .. } => Fault::Internal,
         }
@@ -96,7 +100,9 @@ impl InvokeError {
     /// The HTTP status an HTTP adapter should answer with.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::MissingInput { .. } | Self::BadInput { .. } | Self::InvalidBody { .. } => StatusCode::BAD_REQUEST,
+            Self::MissingInput { .. } | Self::BadInput { .. } | Self::InvalidBody { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             Self::Upstream { source, .. } if source.is_timeout() => StatusCode::GATEWAY_TIMEOUT,
             Self::Upstream { .. } | Self::BadUpstreamBody { .. } => StatusCode::BAD_GATEWAY,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,

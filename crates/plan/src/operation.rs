@@ -16,8 +16,22 @@ use crate::values::{Values, render_text, value_text};
 
 /// Characters escaped in a path segment: everything that could end or restructure it.
 const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ').add(b'"').add(b'#').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}')
-    .add(b'/').add(b'%').add(b'\\').add(b'^').add(b'|').add(b'[').add(b']');
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'%')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'|')
+    .add(b'[')
+    .add(b']');
 /// Characters escaped in a query key or value.
 const QUERY: &AsciiSet = &SEGMENT.add(b'&').add(b'=').add(b'+').add(b';').add(b'\'');
 
@@ -186,7 +200,11 @@ pub struct OperationPlan {
 
 impl std::fmt::Debug for OperationPlan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OperationPlan").field("id", &self.id).field("method", &self.method).field("base", &self.base).finish_non_exhaustive()
+        f.debug_struct("OperationPlan")
+            .field("id", &self.id)
+            .field("method", &self.method)
+            .field("base", &self.base)
+            .finish_non_exhaustive()
     }
 }
 
@@ -197,17 +215,27 @@ impl OperationPlan {
     }
 
     /// Builds the upstream request from resolved input values.
-    pub(crate) fn build_request(&self, values: &Values, binds: &Binds) -> Result<Request<Bytes>, InvokeError> {
+    pub(crate) fn build_request(
+        &self,
+        values: &Values,
+        binds: &Binds,
+    ) -> Result<Request<Bytes>, InvokeError> {
         let mut url = String::with_capacity(self.base.len() + 64);
         url.push_str(&self.base);
         for seg in &self.path {
             match seg {
                 PathSeg::Lit(l) => url.push_str(l),
                 PathSeg::Var(name) => {
-                    let v = values.get_ci(name).ok_or_else(|| InvokeError::MissingInput { name: values.caller_name(name) })?;
+                    let v = values
+                        .get_ci(name)
+                        .ok_or_else(|| InvokeError::MissingInput {
+                            name: values.caller_name(name),
+                        })?;
                     let text = value_text(v);
                     if text.is_empty() {
-                        return Err(InvokeError::MissingInput { name: values.caller_name(name) });
+                        return Err(InvokeError::MissingInput {
+                            name: values.caller_name(name),
+                        });
                     }
                     push_segment(&mut url, &text);
                 }
@@ -220,7 +248,9 @@ impl OperationPlan {
         for p in &self.params {
             let Some(v) = self.param_value(p, values, binds)? else {
                 if p.required && p.placement != Placement::Body {
-                    return Err(InvokeError::MissingInput { name: values.caller_name(&p.name) });
+                    return Err(InvokeError::MissingInput {
+                        name: values.caller_name(&p.name),
+                    });
                 }
                 continue;
             };
@@ -228,9 +258,11 @@ impl OperationPlan {
                 Placement::Path | Placement::Environment => {}
                 Placement::Query => push_query(&mut url, &mut query_started, &p.name, &v),
                 Placement::Header(h) => {
-                    let hv = HeaderValue::from_str(&value_text(&v)).map_err(|_| InvokeError::BadInput {
-                        name: values.caller_name(&p.name),
-                        reason: "not a valid HTTP header value".into(),
+                    let hv = HeaderValue::from_str(&value_text(&v)).map_err(|_| {
+                        InvokeError::BadInput {
+                            name: values.caller_name(&p.name),
+                            reason: "not a valid HTTP header value".into(),
+                        }
                     })?;
                     builder = builder.header(h, hv);
                 }
@@ -240,7 +272,15 @@ impl OperationPlan {
         }
         let (body, content_type) = self.body_bytes(body_fields, values, binds)?;
         if let Some(auth) = &self.auth {
-            builder = apply_auth(builder, auth, &mut url, &mut query_started, &mut cookies, values, binds)?;
+            builder = apply_auth(
+                builder,
+                auth,
+                &mut url,
+                &mut query_started,
+                &mut cookies,
+                values,
+                binds,
+            )?;
         }
         if !cookies.is_empty() {
             builder = builder.header(http::header::COOKIE, cookies);
@@ -248,10 +288,21 @@ impl OperationPlan {
         if let Some(ct) = content_type {
             builder = builder.header(http::header::CONTENT_TYPE, ct);
         }
-        builder.uri(url).body(body).map_err(|e| InvokeError::BadInput { name: "request".into(), reason: format!("cannot build the upstream URL: {e}") })
+        builder
+            .uri(url)
+            .body(body)
+            .map_err(|e| InvokeError::BadInput {
+                name: "request".into(),
+                reason: format!("cannot build the upstream URL: {e}"),
+            })
     }
 
-    fn param_value(&self, p: &ParamPlan, values: &Values, binds: &Binds) -> Result<Option<Value>, InvokeError> {
+    fn param_value(
+        &self,
+        p: &ParamPlan,
+        values: &Values,
+        binds: &Binds,
+    ) -> Result<Option<Value>, InvokeError> {
         match &p.value {
             Some(ValueSource::Literal(v)) => Ok(Some(v.clone())),
             Some(ValueSource::Template(t)) => match render_text(t, values, binds) {
@@ -264,7 +315,12 @@ impl OperationPlan {
         }
     }
 
-    fn body_bytes(&self, fields: Vec<(&str, Value)>, values: &Values, binds: &Binds) -> Result<(Bytes, Option<&'static str>), InvokeError> {
+    fn body_bytes(
+        &self,
+        fields: Vec<(&str, Value)>,
+        values: &Values,
+        binds: &Binds,
+    ) -> Result<(Bytes, Option<&'static str>), InvokeError> {
         if let Some(plan) = &self.body {
             return crate::body::render(plan, values, binds);
         }
@@ -272,12 +328,20 @@ impl OperationPlan {
             0 => Ok((Bytes::new(), None)),
             // One whole-body parameter (`body: rest.body`) or one object/array value is the body.
             1 if fields[0].0 == "body" || fields[0].1.is_object() || fields[0].1.is_array() => {
-                let bytes = serde_json::to_vec(&fields[0].1).map_err(|e| InvokeError::Internal { reason: e.to_string() })?;
+                let bytes =
+                    serde_json::to_vec(&fields[0].1).map_err(|e| InvokeError::Internal {
+                        reason: e.to_string(),
+                    })?;
                 Ok((Bytes::from(bytes), Some("application/json")))
             }
             _ => {
-                let obj: serde_json::Map<String, Value> = fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-                let bytes = serde_json::to_vec(&obj).map_err(|e| InvokeError::Internal { reason: e.to_string() })?;
+                let obj: serde_json::Map<String, Value> = fields
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect();
+                let bytes = serde_json::to_vec(&obj).map_err(|e| InvokeError::Internal {
+                    reason: e.to_string(),
+                })?;
                 Ok((Bytes::from(bytes), Some("application/json")))
             }
         }
@@ -335,8 +399,9 @@ fn apply_auth(
     };
     Ok(match auth {
         AuthPlan::Header(name, v) => {
-            let mut hv = HeaderValue::from_str(&text(v)?)
-                .map_err(|_| InvokeError::Internal { reason: "authentication value is not a valid header value".into() })?;
+            let mut hv = HeaderValue::from_str(&text(v)?).map_err(|_| InvokeError::Internal {
+                reason: "authentication value is not a valid header value".into(),
+            })?;
             hv.set_sensitive(true);
             builder.header(name, hv)
         }

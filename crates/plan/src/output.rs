@@ -1,8 +1,8 @@
 //! Output mappings (`outputParameters`) and the shaped answer they produce.
 
 use bytes::Bytes;
-use http::header::{self, HeaderMap, HeaderValue};
 use http::StatusCode;
+use http::header::{self, HeaderMap, HeaderValue};
 use naftiko_jsonpath::Mapping;
 use serde_json::Value;
 
@@ -94,21 +94,38 @@ impl Answer {
 fn allowed_header(name: &header::HeaderName) -> bool {
     matches!(
         name.as_str(),
-        "location" | "retry-after" | "etag" | "link" | "cache-control" | "last-modified" | "expires"
+        "location"
+            | "retry-after"
+            | "etag"
+            | "link"
+            | "cache-control"
+            | "last-modified"
+            | "expires"
     ) || name.as_str().starts_with("x-ratelimit-")
         || name.as_str().starts_with("ratelimit")
 }
 
 fn is_json_type(ct: Option<&HeaderValue>) -> bool {
     ct.and_then(|v| v.to_str().ok()).is_some_and(|s| {
-        let s = s.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let s = s
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         s == "application/json" || s.ends_with("+json")
     })
 }
 
 impl OutputPlan {
     /// Shapes an upstream response.
-    pub(crate) fn shape(&self, operation: &str, resp: http::Response<Bytes>, values: &Values, binds: &Binds) -> Result<Answer, InvokeError> {
+    pub(crate) fn shape(
+        &self,
+        operation: &str,
+        resp: http::Response<Bytes>,
+        values: &Values,
+        binds: &Binds,
+    ) -> Result<Answer, InvokeError> {
         let (parts, bytes) = resp.into_parts();
         let status = parts.status;
         let mut headers = HeaderMap::new();
@@ -118,25 +135,50 @@ impl OutputPlan {
             }
         }
         let ct = parts.headers.get(header::CONTENT_TYPE).cloned();
-        let answer = |body| Ok(Answer { status, headers: headers.clone(), body });
-        if status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED || bytes.is_empty() {
+        let answer = |body| {
+            Ok(Answer {
+                status,
+                headers: headers.clone(),
+                body,
+            })
+        };
+        if status == StatusCode::NO_CONTENT
+            || status == StatusCode::NOT_MODIFIED
+            || bytes.is_empty()
+        {
             return answer(AnswerBody::Empty);
         }
         let bad_body = || InvokeError::BadUpstreamBody {
             operation: operation.to_string(),
             status: status.as_u16(),
-            content_type: ct.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("untyped").to_string(),
+            content_type: ct
+                .as_ref()
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("untyped")
+                .to_string(),
         };
         let json_bytes = |bytes: Bytes| -> Result<AnswerBody, InvokeError> {
-            if is_json_type(ct.as_ref()) || serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
-                let content_type = Some(ct.clone().filter(|c| is_json_type(Some(c))).unwrap_or(HeaderValue::from_static("application/json")));
-                Ok(AnswerBody::Bytes { bytes, content_type })
+            if is_json_type(ct.as_ref())
+                || serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok()
+            {
+                let content_type = Some(
+                    ct.clone()
+                        .filter(|c| is_json_type(Some(c)))
+                        .unwrap_or(HeaderValue::from_static("application/json")),
+                );
+                Ok(AnswerBody::Bytes {
+                    bytes,
+                    content_type,
+                })
             } else {
                 Err(bad_body())
             }
         };
         match self {
-            Self::Raw => answer(AnswerBody::Bytes { bytes, content_type: ct.clone() }),
+            Self::Raw => answer(AnswerBody::Bytes {
+                bytes,
+                content_type: ct.clone(),
+            }),
             // An error answer's JSON is passed through unmapped: a success-shaped mapping would hide it.
             Self::RootJson => answer(json_bytes(bytes)?),
             Self::Mapped(_) if status.as_u16() >= 400 => answer(json_bytes(bytes)?),
@@ -148,7 +190,10 @@ impl OutputPlan {
                         return answer(AnswerBody::Json(v));
                     }
                 }
-                answer(AnswerBody::Bytes { bytes, content_type: ct.clone() })
+                answer(AnswerBody::Bytes {
+                    bytes,
+                    content_type: ct.clone(),
+                })
             }
         }
     }
@@ -159,24 +204,43 @@ impl OutputNode {
     pub(crate) fn eval(&self, ctx: &Value, values: &Values, binds: &Binds) -> Value {
         match self {
             Self::Const(ValueSource::Literal(v)) => v.clone(),
-            Self::Const(ValueSource::Template(t)) => render_text(t, values, binds).map_or(Value::Null, Value::String),
-            Self::Path { mapping, max_length } => {
+            Self::Const(ValueSource::Template(t)) => {
+                render_text(t, values, binds).map_or(Value::Null, Value::String)
+            }
+            Self::Path {
+                mapping,
+                max_length,
+            } => {
                 let v = mapping.select(ctx).to_value().unwrap_or(Value::Null);
                 match (v, max_length) {
                     (Value::String(s), Some(n)) => Value::String(s.chars().take(*n).collect()),
                     (v, _) => v,
                 }
             }
-            Self::Object(props) => Value::Object(props.iter().map(|(k, n)| (k.clone(), n.eval(ctx, values, binds))).collect()),
+            Self::Object(props) => Value::Object(
+                props
+                    .iter()
+                    .map(|(k, n)| (k.clone(), n.eval(ctx, values, binds)))
+                    .collect(),
+            ),
             Self::Array { mapping, items } => match mapping.select(ctx).to_value() {
                 Some(Value::Array(elems)) => match items {
-                    Some(shape) => Value::Array(elems.iter().map(|e| shape.eval(e, values, binds)).collect()),
+                    Some(shape) => {
+                        Value::Array(elems.iter().map(|e| shape.eval(e, values, binds)).collect())
+                    }
                     None => Value::Array(elems),
                 },
                 _ => Value::Null,
             },
-            Self::Values { mapping, values: shape } => match mapping.select(ctx).to_value() {
-                Some(Value::Object(o)) => Value::Object(o.iter().map(|(k, v)| (k.clone(), shape.eval(v, values, binds))).collect()),
+            Self::Values {
+                mapping,
+                values: shape,
+            } => match mapping.select(ctx).to_value() {
+                Some(Value::Object(o)) => Value::Object(
+                    o.iter()
+                        .map(|(k, v)| (k.clone(), shape.eval(v, values, binds)))
+                        .collect(),
+                ),
                 _ => Value::Null,
             },
         }

@@ -47,13 +47,21 @@ pub struct MapVars(pub HashMap<String, String>);
 impl MapVars {
     /// Builds from pairs.
     pub fn new<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        Self(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 }
 
 impl Vars for MapVars {
     fn var(&self, _binding: &BindingSpec, source_key: &str) -> Result<String, String> {
-        self.0.get(source_key).cloned().ok_or_else(|| format!("variable '{source_key}' is not set"))
+        self.0
+            .get(source_key)
+            .cloned()
+            .ok_or_else(|| format!("variable '{source_key}' is not set"))
     }
 }
 

@@ -52,7 +52,10 @@ pub(crate) fn input_schema(spec: &UnitSpec, unit: &UnitPlan) -> Value {
                 s.insert("description".into(), json!(d.value));
             }
             if p.type_name() == Some("array") {
-                s.insert("items".into(), json!({"type": p.items_type.as_ref().map_or("string", |t| t.value.as_str())}));
+                s.insert(
+                    "items".into(),
+                    json!({"type": p.items_type.as_ref().map_or("string", |t| t.value.as_str())}),
+                );
             }
             if p.required.as_ref().is_none_or(|r| r.value) {
                 required.push(json!(p.name.value));
@@ -82,7 +85,10 @@ pub(crate) fn input_schema(spec: &UnitSpec, unit: &UnitPlan) -> Value {
                 Source::Arg(x) => add(x, op.param(&b.key)),
                 Source::Template(t) => {
                     let target = op.param(&b.key).filter(|_| t.as_single_var().is_some());
-                    for v in t.vars().filter(|v| v.parts.len() == 1 && unit.binds.get(v.head()).is_none()) {
+                    for v in t
+                        .vars()
+                        .filter(|v| v.parts.len() == 1 && unit.binds.get(v.head()).is_none())
+                    {
                         add(v.head(), target);
                     }
                 }
@@ -103,7 +109,9 @@ pub(crate) fn input_schema(spec: &UnitSpec, unit: &UnitPlan) -> Value {
 }
 
 fn property(param: Option<&ParamPlan>) -> Value {
-    let Some(p) = param else { return json!({"type": "string"}) };
+    let Some(p) = param else {
+        return json!({"type": "string"});
+    };
     let mut s = Map::new();
     if p.placement == Placement::Body {
         // A body is forwarded as is: Ory's PATCH takes a JSON Patch array even when the
@@ -112,7 +120,10 @@ fn property(param: Option<&ParamPlan>) -> Value {
     } else {
         s.insert("type".into(), json!(p.ty.json_type()));
         if p.ty == ParamType::Array {
-            s.insert("items".into(), json!({"type": p.items.unwrap_or(ParamType::String).json_type()}));
+            s.insert(
+                "items".into(),
+                json!({"type": p.items.unwrap_or(ParamType::String).json_type()}),
+            );
         }
     }
     if let Some(d) = &p.description {

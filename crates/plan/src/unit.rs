@@ -80,11 +80,14 @@ impl UnitPlan {
         let op = &call.operation;
         let values = self.values(call, args)?;
         let req = op.build_request(&values, &self.binds)?;
-        let resp = op
-            .upstream
-            .send(req, &op.call)
-            .await
-            .map_err(|source| InvokeError::Upstream { namespace: op.namespace.clone(), source })?;
+        let resp =
+            op.upstream
+                .send(req, &op.call)
+                .await
+                .map_err(|source| InvokeError::Upstream {
+                    namespace: op.namespace.clone(),
+                    source,
+                })?;
         if !op.json_output {
             return OutputPlan::Raw.shape(&op.id, resp, &values, &self.binds);
         }
@@ -118,7 +121,9 @@ impl UnitPlan {
             match v {
                 Some(v) => values.set(&b.key, v, caller),
                 None if b.required || param.is_some_and(|p| p.placement == Placement::Path) => {
-                    return Err(InvokeError::MissingInput { name: caller.to_string() });
+                    return Err(InvokeError::MissingInput {
+                        name: caller.to_string(),
+                    });
                 }
                 None => {}
             }
@@ -145,20 +150,34 @@ impl UnitPlan {
                 }
             }
             if !obj.is_empty() {
-                return Ok(Answer { status: http::StatusCode::OK, headers: http::HeaderMap::new(), body: AnswerBody::Json(Value::Object(obj)) });
+                return Ok(Answer {
+                    status: http::StatusCode::OK,
+                    headers: http::HeaderMap::new(),
+                    body: AnswerBody::Json(Value::Object(obj)),
+                });
             }
         }
-        Ok(Answer { status: http::StatusCode::NO_CONTENT, headers: http::HeaderMap::new(), body: AnswerBody::Empty })
+        Ok(Answer {
+            status: http::StatusCode::NO_CONTENT,
+            headers: http::HeaderMap::new(),
+            body: AnswerBody::Empty,
+        })
     }
 
     fn mock_name(&self, i: usize) -> String {
-        self.mock_names.get(i).cloned().flatten().unwrap_or_else(|| "value".into())
+        self.mock_names
+            .get(i)
+            .cloned()
+            .flatten()
+            .unwrap_or_else(|| "value".into())
     }
 }
 
 fn const_vars(n: &crate::output::OutputNode) -> Vec<String> {
     match n {
-        crate::output::OutputNode::Const(crate::operation::ValueSource::Template(t)) => t.vars().map(|v| v.head().to_string()).collect(),
+        crate::output::OutputNode::Const(crate::operation::ValueSource::Template(t)) => {
+            t.vars().map(|v| v.head().to_string()).collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -172,7 +191,10 @@ fn template_value(t: &Template, values: &Values, binds: &Binds) -> Option<Value>
 
 /// Turns a caller's value into the consumed parameter's type; text from URLs is parsed.
 pub(crate) fn coerce(a: ArgValue, ty: ParamType, name: &str) -> Result<Value, InvokeError> {
-    let bad = |reason: &str| InvokeError::BadInput { name: name.to_string(), reason: reason.to_string() };
+    let bad = |reason: &str| InvokeError::BadInput {
+        name: name.to_string(),
+        reason: reason.to_string(),
+    };
     let texts = match a {
         ArgValue::Json(v) => return Ok(v),
         ArgValue::Text(t) => t,
@@ -180,12 +202,23 @@ pub(crate) fn coerce(a: ArgValue, ty: ParamType, name: &str) -> Result<Value, In
     if ty == ParamType::Array {
         return Ok(Value::Array(texts.into_iter().map(Value::String).collect()));
     }
-    let Some(first) = texts.into_iter().next() else { return Ok(Value::Null) };
+    let Some(first) = texts.into_iter().next() else {
+        return Ok(Value::Null);
+    };
     Ok(match ty {
-        ParamType::Integer => first.trim().parse::<i64>().map(Value::from).map_err(|_| bad(&format!("'{first}' is not an integer")))?,
+        ParamType::Integer => first
+            .trim()
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| bad(&format!("'{first}' is not an integer")))?,
         ParamType::Number => {
-            let n: f64 = first.trim().parse().map_err(|_| bad(&format!("'{first}' is not a number")))?;
-            serde_json::Number::from_f64(n).map(Value::Number).ok_or_else(|| bad("not a finite number"))?
+            let n: f64 = first
+                .trim()
+                .parse()
+                .map_err(|_| bad(&format!("'{first}' is not a number")))?;
+            serde_json::Number::from_f64(n)
+                .map(Value::Number)
+                .ok_or_else(|| bad("not a finite number"))?
         }
         ParamType::Boolean => match first.as_str() {
             "true" => Value::Bool(true),

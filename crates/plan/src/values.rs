@@ -19,7 +19,8 @@ impl Values {
             e.1 = value;
             e.2 = caller.to_string();
         } else {
-            self.entries.push((key.to_string(), value, caller.to_string()));
+            self.entries
+                .push((key.to_string(), value, caller.to_string()));
         }
     }
 
@@ -30,12 +31,20 @@ impl Values {
 
     /// The value of `key`, falling back to a case-insensitive match (`{externalid}`).
     pub(crate) fn get_ci(&self, key: &str) -> Option<&Value> {
-        self.get(key).or_else(|| self.entries.iter().find(|e| e.0.eq_ignore_ascii_case(key)).map(|e| &e.1))
+        self.get(key).or_else(|| {
+            self.entries
+                .iter()
+                .find(|e| e.0.eq_ignore_ascii_case(key))
+                .map(|e| &e.1)
+        })
     }
 
     /// The caller's name for `key`.
     pub(crate) fn caller_name(&self, key: &str) -> String {
-        self.entries.iter().find(|e| e.0.eq_ignore_ascii_case(key)).map_or_else(|| key.to_string(), |e| e.2.clone())
+        self.entries
+            .iter()
+            .find(|e| e.0.eq_ignore_ascii_case(key))
+            .map_or_else(|| key.to_string(), |e| e.2.clone())
     }
 }
 

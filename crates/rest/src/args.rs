@@ -18,10 +18,24 @@ pub(crate) struct RestArgs<'a> {
 }
 
 impl<'a> RestArgs<'a> {
-    pub(crate) fn new(path: Vec<(String, &str)>, query: Option<&str>, headers: &'a HeaderMap, body: Bytes) -> Self {
-        let path = path.into_iter().map(|(k, v)| (k, decode(v, false))).collect();
+    pub(crate) fn new(
+        path: Vec<(String, &str)>,
+        query: Option<&str>,
+        headers: &'a HeaderMap,
+        body: Bytes,
+    ) -> Self {
+        let path = path
+            .into_iter()
+            .map(|(k, v)| (k, decode(v, false)))
+            .collect();
         let query = query.map(parse_query).unwrap_or_default();
-        Self { path, query, headers, body, parsed: OnceLock::new() }
+        Self {
+            path,
+            query,
+            headers,
+            body,
+            parsed: OnceLock::new(),
+        }
     }
 
     fn parsed(&self) -> Result<Option<&Value>, InvokeError> {
@@ -29,28 +43,50 @@ impl<'a> RestArgs<'a> {
             if self.body.iter().all(u8::is_ascii_whitespace) {
                 return Ok(None);
             }
-            if let Some(ct) = self.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
-                let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            if let Some(ct) = self
+                .headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+            {
+                let ct = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 if ct != "application/json" && !ct.ends_with("+json") {
                     return Err(format!("Content-Type must be application/json, not '{ct}'"));
                 }
             }
-            serde_json::from_slice(&self.body).map(Some).map_err(|e| e.to_string())
+            serde_json::from_slice(&self.body)
+                .map(Some)
+                .map_err(|e| e.to_string())
         });
         match r {
             Ok(v) => Ok(v.as_ref()),
-            Err(reason) => Err(InvokeError::InvalidBody { reason: reason.clone() }),
+            Err(reason) => Err(InvokeError::InvalidBody {
+                reason: reason.clone(),
+            }),
         }
     }
 }
 
 impl Args for RestArgs<'_> {
     fn get(&self, name: &str) -> Option<ArgValue> {
-        let path = self.path.iter().find(|(k, _)| k == name).or_else(|| self.path.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)));
+        let path = self
+            .path
+            .iter()
+            .find(|(k, _)| k == name)
+            .or_else(|| self.path.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)));
         if let Some((_, v)) = path {
             return Some(ArgValue::Text(vec![v.clone()]));
         }
-        let q: Vec<String> = self.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect();
+        let q: Vec<String> = self
+            .query
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect();
         if !q.is_empty() {
             return Some(ArgValue::Text(q));
         }
@@ -61,7 +97,11 @@ impl Args for RestArgs<'_> {
         }
         // A body that cannot be read has no fields; `rest.body` reports why.
         match self.parsed() {
-            Ok(Some(Value::Object(o))) => o.get(name).filter(|v| !v.is_null()).cloned().map(ArgValue::Json),
+            Ok(Some(Value::Object(o))) => o
+                .get(name)
+                .filter(|v| !v.is_null())
+                .cloned()
+                .map(ArgValue::Json),
             _ => None,
         }
     }
@@ -73,7 +113,9 @@ impl Args for RestArgs<'_> {
 
 fn decode(s: &str, plus_is_space: bool) -> String {
     if plus_is_space && s.contains('+') {
-        return percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+        return percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned();
     }
     percent_decode_str(s).decode_utf8_lossy().into_owned()
 }

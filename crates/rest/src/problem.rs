@@ -15,7 +15,10 @@ pub fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
         "detail": detail,
     });
     let mut resp = (status, body.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     resp
 }
 
@@ -28,7 +31,11 @@ pub(crate) fn invoke_error(operation: &str, e: &InvokeError) -> Response {
         }
         Fault::Internal => {
             tracing::error!(operation, code = e.code(), error = %e, "request failed");
-            let detail = if e.status() == StatusCode::NOT_IMPLEMENTED { e.to_string() } else { format!("operation '{operation}' failed inside the gateway") };
+            let detail = if e.status() == StatusCode::NOT_IMPLEMENTED {
+                e.to_string()
+            } else {
+                format!("operation '{operation}' failed inside the gateway")
+            };
             problem(e.status(), e.code(), &detail)
         }
     }

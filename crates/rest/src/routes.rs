@@ -31,7 +31,11 @@ pub struct RouteConflict {
 
 impl std::fmt::Display for RouteConflict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "route '{}' conflicts with another route: {}", self.path, self.reason)
+        write!(
+            f,
+            "route '{}' conflicts with another route: {}",
+            self.path, self.reason
+        )
     }
 }
 
@@ -39,7 +43,9 @@ impl std::error::Error for RouteConflict {}
 
 impl RestRoutes {
     /// Builds the table for every adapter served on one port.
-    pub fn new<'a>(adapters: impl IntoIterator<Item = &'a RestAdapterPlan>) -> Result<Self, RouteConflict> {
+    pub fn new<'a>(
+        adapters: impl IntoIterator<Item = &'a RestAdapterPlan>,
+    ) -> Result<Self, RouteConflict> {
         let mut router = matchit::Router::new();
         let mut resources: Vec<Resource> = Vec::new();
         let mut paths: Vec<String> = Vec::new();
@@ -49,7 +55,10 @@ impl RestRoutes {
                 if let Some(i) = paths.iter().position(|p| *p == res.path) {
                     for (m, u) in &res.operations {
                         if resources[i].operations.iter().any(|(have, _)| have == m) {
-                            return Err(RouteConflict { path: res.path.clone(), reason: format!("{m} is defined twice") });
+                            return Err(RouteConflict {
+                                path: res.path.clone(),
+                                reason: format!("{m} is defined twice"),
+                            });
                         }
                         resources[i].operations.push((m.clone(), u.clone()));
                     }
@@ -58,9 +67,15 @@ impl RestRoutes {
                 }
                 router
                     .insert(res.path.clone(), resources.len())
-                    .map_err(|e| RouteConflict { path: res.path.clone(), reason: e.to_string() })?;
+                    .map_err(|e| RouteConflict {
+                        path: res.path.clone(),
+                        reason: e.to_string(),
+                    })?;
                 paths.push(res.path.clone());
-                resources.push(Resource { allow: allow(&res.operations), operations: res.operations.clone() });
+                resources.push(Resource {
+                    allow: allow(&res.operations),
+                    operations: res.operations.clone(),
+                });
             }
         }
         Ok(Self { router, resources })

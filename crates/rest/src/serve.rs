@@ -35,7 +35,9 @@ pub struct RestConfig {
 
 impl Default for RestConfig {
     fn default() -> Self {
-        Self { max_body: 1024 * 1024 }
+        Self {
+            max_body: 1024 * 1024,
+        }
     }
 }
 
@@ -47,17 +49,27 @@ struct Shared {
 
 /// The service for one listener.
 pub fn router(source: Arc<dyn RestSource>, config: RestConfig) -> Router {
-    Router::new().fallback(handle).with_state(Shared { source, config })
+    Router::new()
+        .fallback(handle)
+        .with_state(Shared { source, config })
 }
 
 async fn handle(State(s): State<Shared>, req: Request) -> Response {
     let Some(routes) = s.source.routes() else {
-        return problem(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "this listener is shutting down");
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "this listener is shutting down",
+        );
     };
     let (parts, body) = req.into_parts();
     let path = parts.uri.path();
     let Some((resource, params)) = routes.find(path) else {
-        return problem(StatusCode::NOT_FOUND, "not_found", &format!("no resource at '{path}'"));
+        return problem(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &format!("no resource at '{path}'"),
+        );
     };
     let head = parts.method == Method::HEAD;
     let method = if head { &Method::GET } else { &parts.method };
@@ -65,7 +77,10 @@ async fn handle(State(s): State<Shared>, req: Request) -> Response {
         let mut resp = problem(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
-            &format!("'{path}' does not support {}; allowed: {}", parts.method, resource.allow),
+            &format!(
+                "'{path}' does not support {}; allowed: {}",
+                parts.method, resource.allow
+            ),
         );
         if let Ok(v) = HeaderValue::from_str(&resource.allow) {
             resp.headers_mut().insert(header::ALLOW, v);
@@ -75,9 +90,19 @@ async fn handle(State(s): State<Shared>, req: Request) -> Response {
     let bytes = match Limited::new(body, s.config.max_body).collect().await {
         Ok(c) => c.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return problem(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", &format!("request body exceeds {} bytes", s.config.max_body));
+            return problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                &format!("request body exceeds {} bytes", s.config.max_body),
+            );
         }
-        Err(_) => return problem(StatusCode::BAD_REQUEST, "body_unreadable", "the request body could not be read"),
+        Err(_) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "body_unreadable",
+                "the request body could not be read",
+            );
+        }
     };
     let args = RestArgs::new(params, parts.uri.query(), &parts.headers, bytes);
     let mut resp = match unit.invoke(&args).await {
@@ -93,7 +118,10 @@ async fn handle(State(s): State<Shared>, req: Request) -> Response {
 fn respond(a: Answer) -> Response {
     let mut resp = match a.body {
         AnswerBody::Empty => Response::new(Body::empty()),
-        AnswerBody::Bytes { bytes, content_type } => {
+        AnswerBody::Bytes {
+            bytes,
+            content_type,
+        } => {
             let mut r = Response::new(Body::from(bytes));
             if let Some(ct) = content_type {
                 r.headers_mut().insert(header::CONTENT_TYPE, ct);
@@ -102,7 +130,10 @@ fn respond(a: Answer) -> Response {
         }
         AnswerBody::Json(v) => {
             let mut r = Response::new(Body::from(v.to_string()));
-            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             r
         }
     };

@@ -20,11 +20,24 @@ pub(crate) struct Fields<'n> {
 
 /// Starts reading `node` as a mapping describing `what` (e.g. "an operation").
 /// A node of another type is reported and yields `None`.
-pub(crate) fn fields<'n>(node: &'n Node, what: &'static str, d: &mut Diagnostics) -> Option<Fields<'n>> {
+pub(crate) fn fields<'n>(
+    node: &'n Node,
+    what: &'static str,
+    d: &mut Diagnostics,
+) -> Option<Fields<'n>> {
     match &node.kind {
-        Kind::Map(entries) => Some(Fields { entries, used: vec![false; entries.len()], pos: node.pos, what }),
+        Kind::Map(entries) => Some(Fields {
+            entries,
+            used: vec![false; entries.len()],
+            pos: node.pos,
+            what,
+        }),
         other => {
-            d.error("type-mismatch", node.pos, format!("expected {what} (a mapping), found {}", other.type_name()));
+            d.error(
+                "type-mismatch",
+                node.pos,
+                format!("expected {what} (a mapping), found {}", other.type_name()),
+            );
             None
         }
     }
@@ -33,7 +46,10 @@ pub(crate) fn fields<'n>(node: &'n Node, what: &'static str, d: &mut Diagnostics
 impl<'n> Fields<'n> {
     /// The value node of `key`, marking it as read.
     pub(crate) fn get(&mut self, key: &str) -> Option<&'n Node> {
-        let i = self.entries.iter().position(|(k, _)| k.as_str() == Some(key))?;
+        let i = self
+            .entries
+            .iter()
+            .position(|(k, _)| k.as_str() == Some(key))?;
         self.used[i] = true;
         Some(&self.entries[i].1)
     }
@@ -42,7 +58,11 @@ impl<'n> Fields<'n> {
     pub(crate) fn require(&mut self, key: &str, d: &mut Diagnostics) -> Option<&'n Node> {
         let node = self.get(key);
         if node.is_none() {
-            d.error("missing-key", self.pos, format!("{} needs the key '{key}'", self.what));
+            d.error(
+                "missing-key",
+                self.pos,
+                format!("{} needs the key '{key}'", self.what),
+            );
         }
         node
     }
@@ -64,7 +84,11 @@ impl<'n> Fields<'n> {
             Kind::Bool(b) => Some(Spanned::new(*b, n.pos)),
             Kind::Null => None,
             other => {
-                d.error("type-mismatch", n.pos, format!("'{key}' must be a boolean, found {}", other.type_name()));
+                d.error(
+                    "type-mismatch",
+                    n.pos,
+                    format!("'{key}' must be a boolean, found {}", other.type_name()),
+                );
                 None
             }
         }
@@ -75,10 +99,19 @@ impl<'n> Fields<'n> {
         let n = self.get(key)?;
         match &n.kind {
             Kind::Int(i) if *i >= 0 => Some(Spanned::new(*i as u64, n.pos)),
-            Kind::Str(s) if s.parse::<u64>().is_ok() => s.parse().ok().map(|v| Spanned::new(v, n.pos)),
+            Kind::Str(s) if s.parse::<u64>().is_ok() => {
+                s.parse().ok().map(|v| Spanned::new(v, n.pos))
+            }
             Kind::Null => None,
             other => {
-                d.error("type-mismatch", n.pos, format!("'{key}' must be a non-negative integer, found {}", other.type_name()));
+                d.error(
+                    "type-mismatch",
+                    n.pos,
+                    format!(
+                        "'{key}' must be a non-negative integer, found {}",
+                        other.type_name()
+                    ),
+                );
                 None
             }
         }
@@ -102,7 +135,11 @@ impl<'n> Fields<'n> {
                 Kind::Seq(items) => items.iter().filter_map(|i| item(i, d)).collect(),
                 Kind::Null => Vec::new(),
                 other => {
-                    d.error("type-mismatch", n.pos, format!("'{key}' must be a list, found {}", other.type_name()));
+                    d.error(
+                        "type-mismatch",
+                        n.pos,
+                        format!("'{key}' must be a list, found {}", other.type_name()),
+                    );
                     Vec::new()
                 }
             },
@@ -125,7 +162,11 @@ impl<'n> Fields<'n> {
                     .collect(),
                 Kind::Null => Vec::new(),
                 other => {
-                    d.error("type-mismatch", n.pos, format!("'{key}' must be a mapping, found {}", other.type_name()));
+                    d.error(
+                        "type-mismatch",
+                        n.pos,
+                        format!("'{key}' must be a mapping, found {}", other.type_name()),
+                    );
                     Vec::new()
                 }
             },
@@ -155,7 +196,11 @@ pub(crate) fn string(n: &Node, key: &str, d: &mut Diagnostics) -> Option<Spanned
         Kind::Bool(b) => b.to_string(),
         Kind::Null => return None,
         other => {
-            d.error("type-mismatch", n.pos, format!("'{key}' must be a string, found {}", other.type_name()));
+            d.error(
+                "type-mismatch",
+                n.pos,
+                format!("'{key}' must be a string, found {}", other.type_name()),
+            );
             return None;
         }
     };

@@ -82,12 +82,22 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error.
     pub fn error(code: &'static str, pos: Pos, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Error, code, pos, message: message.into() }
+        Self {
+            severity: Severity::Error,
+            code,
+            pos,
+            message: message.into(),
+        }
     }
 
     /// A warning.
     pub fn warning(code: &'static str, pos: Pos, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, code, pos, message: message.into() }
+        Self {
+            severity: Severity::Warning,
+            code,
+            pos,
+            message: message.into(),
+        }
     }
 
     /// Renders `file:line:col: severity[code]: message`, then the source line and a caret.
@@ -110,7 +120,9 @@ impl Diagnostic {
                 .take(self.pos.col.saturating_sub(1) as usize)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
-            out.push_str(&format!("\n{pad} |\n{gutter} | {line}\n{pad} | {caret_at}^"));
+            out.push_str(&format!(
+                "\n{pad} |\n{gutter} | {line}\n{pad} | {caret_at}^"
+            ));
         }
         out
     }
@@ -155,7 +167,11 @@ impl Diagnostics {
 
     /// Number of errors and warnings.
     pub fn counts(&self) -> (usize, usize) {
-        let errors = self.0.iter().filter(|d| d.severity == Severity::Error).count();
+        let errors = self
+            .0
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
         (errors, self.0.len() - errors)
     }
 
@@ -177,7 +193,11 @@ impl Diagnostics {
         self.0.sort_by_key(|d| d.pos);
         let mut seen = std::collections::HashSet::new();
         self.0.retain(|d| {
-            let key = if d.code == "unknown-key" { (d.pos, d.code, String::new()) } else { (d.pos, d.code, d.message.clone()) };
+            let key = if d.code == "unknown-key" {
+                (d.pos, d.code, String::new())
+            } else {
+                (d.pos, d.code, d.message.clone())
+            };
             seen.insert(key)
         });
     }

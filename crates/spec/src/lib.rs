@@ -37,7 +37,11 @@ pub struct Loaded {
 impl Loaded {
     /// The document if it has no errors (warnings allowed): what may be served.
     pub fn servable(&self) -> Option<&DocumentSpec> {
-        if self.diagnostics.has_errors() { None } else { self.document.as_ref() }
+        if self.diagnostics.has_errors() {
+            None
+        } else {
+            self.document.as_ref()
+        }
     }
 }
 
@@ -51,7 +55,10 @@ pub fn load(source: &str, options: LoadOptions, imports: ImportReader<'_>) -> Lo
         Ok(n) => n,
         Err(e) => {
             d.push(e);
-            return Loaded { document: None, diagnostics: d };
+            return Loaded {
+                document: None,
+                diagnostics: d,
+            };
         }
     };
     let document = DocumentSpec::decode(&node, &mut d);
@@ -65,13 +72,18 @@ pub fn load(source: &str, options: LoadOptions, imports: ImportReader<'_>) -> Lo
     if options.strict {
         d.promote_warnings();
     }
-    Loaded { document, diagnostics: d }
+    Loaded {
+        document,
+        diagnostics: d,
+    }
 }
 
 fn schema_check(node: &yaml::Node, d: &mut Diagnostics) {
     for issue in schema::check(&node.to_json()) {
         if issue.unknown_key {
-            let pos = node.key_pos_at_pointer(&issue.pointer).unwrap_or_else(|| node.at_pointer(&issue.pointer).pos);
+            let pos = node
+                .key_pos_at_pointer(&issue.pointer)
+                .unwrap_or_else(|| node.at_pointer(&issue.pointer).pos);
             d.warning("unknown-key", pos, issue.message);
         } else {
             d.warning("schema", node.at_pointer(&issue.pointer).pos, issue.message);
@@ -80,28 +92,54 @@ fn schema_check(node: &yaml::Node, d: &mut Diagnostics) {
 }
 
 fn resolve_imports(doc: &mut DocumentSpec, read: ImportReader<'_>, d: &mut Diagnostics) {
-    let Some(cap) = doc.capability.as_mut() else { return };
+    let Some(cap) = doc.capability.as_mut() else {
+        return;
+    };
     for entry in &mut cap.consumes {
-        let ConsumesSpec::Import(imp) = entry else { continue };
+        let ConsumesSpec::Import(imp) = entry else {
+            continue;
+        };
         if let Some(http) = import_one(imp, read, d) {
             *entry = ConsumesSpec::Http(http);
         }
     }
 }
 
-fn import_one(imp: &ImportedConsumesSpec, read: ImportReader<'_>, d: &mut Diagnostics) -> Option<ConsumesHttpSpec> {
+fn import_one(
+    imp: &ImportedConsumesSpec,
+    read: ImportReader<'_>,
+    d: &mut Diagnostics,
+) -> Option<ConsumesHttpSpec> {
     let location = imp.location.value.trim_start_matches("file://");
     let source = match read(location) {
         Ok(s) => s,
         Err(e) => {
-            d.error("import", imp.location.pos, format!("import source file '{}' not found: {e}", imp.location.value));
+            d.error(
+                "import",
+                imp.location.pos,
+                format!("import source file '{}' not found: {e}", imp.location.value),
+            );
             return None;
         }
     };
-    let loaded = load(&source, LoadOptions::default(), &mut |_| Err("nested imports are not supported".into()));
+    let loaded = load(&source, LoadOptions::default(), &mut |_| {
+        Err("nested imports are not supported".into())
+    });
     if loaded.diagnostics.has_errors() {
-        let first = loaded.diagnostics.iter().find(|x| x.severity == Severity::Error).map(|x| format!("{}:{}: {}", location, x.pos, x.message));
-        d.error("import", imp.location.pos, format!("imported file '{}' has errors: {}", imp.location.value, first.unwrap_or_default()));
+        let first = loaded
+            .diagnostics
+            .iter()
+            .find(|x| x.severity == Severity::Error)
+            .map(|x| format!("{}:{}: {}", location, x.pos, x.message));
+        d.error(
+            "import",
+            imp.location.pos,
+            format!(
+                "imported file '{}' has errors: {}",
+                imp.location.value,
+                first.unwrap_or_default()
+            ),
+        );
         return None;
     }
     let wanted = imp.import.as_ref().map(|s| s.value.as_str());
@@ -110,7 +148,15 @@ fn import_one(imp: &ImportedConsumesSpec, read: ImportReader<'_>, d: &mut Diagno
         _ => None,
     });
     let Some(mut http) = found else {
-        d.error("import", imp.pos, format!("namespace '{}' not found in '{}'", wanted.unwrap_or("?"), imp.location.value));
+        d.error(
+            "import",
+            imp.pos,
+            format!(
+                "namespace '{}' not found in '{}'",
+                wanted.unwrap_or("?"),
+                imp.location.value
+            ),
+        );
         return None;
     };
     if let Some(alias) = &imp.alias {

@@ -133,16 +133,23 @@ impl Template {
 
 fn parse_var(inner: &str, offset: usize) -> Result<VarRef, TemplateError> {
     if inner.is_empty() {
-        return Err(TemplateError { offset, message: "empty '{{}}' placeholder".into() });
+        return Err(TemplateError {
+            offset,
+            message: "empty '{{}}' placeholder".into(),
+        });
     }
     let mut parts = Vec::new();
     for part in inner.split('.') {
         let ok = !part.is_empty()
-            && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
         if !ok {
             return Err(TemplateError {
                 offset,
-                message: format!("'{{{{{inner}}}}}' is not a variable name (letters, digits, '_', '-', separated by '.')"),
+                message: format!(
+                    "'{{{{{inner}}}}}' is not a variable name (letters, digits, '_', '-', separated by '.')"
+                ),
             });
         }
         parts.push(part.to_string());

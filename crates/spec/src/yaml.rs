@@ -74,7 +74,10 @@ impl Node {
             Kind::Str(s) => Value::String(s.clone()),
             Kind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
             Kind::Map(entries) => Value::Object(
-                entries.iter().map(|(k, v)| (k.key_text(), v.to_json())).collect(),
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.key_text(), v.to_json()))
+                    .collect(),
             ),
         }
     }
@@ -97,7 +100,10 @@ impl Node {
         for raw in pointer.split('/').skip(1) {
             let token = raw.replace("~1", "/").replace("~0", "~");
             let next = match &node.kind {
-                Kind::Map(entries) => entries.iter().find(|(k, _)| k.key_text() == token).map(|(_, v)| v),
+                Kind::Map(entries) => entries
+                    .iter()
+                    .find(|(k, _)| k.key_text() == token)
+                    .map(|(_, v)| v),
                 Kind::Seq(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
                 _ => None,
             };
@@ -114,7 +120,10 @@ impl Node {
         let (parent, last) = pointer.rsplit_once('/')?;
         let token = last.replace("~1", "/").replace("~0", "~");
         match &self.at_pointer(parent).kind {
-            Kind::Map(entries) => entries.iter().find(|(k, _)| k.key_text() == token).map(|(k, _)| k.pos),
+            Kind::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.key_text() == token)
+                .map(|(k, _)| k.pos),
             _ => None,
         }
     }
@@ -125,7 +134,9 @@ pub fn parse(source: &str) -> Result<Node, Diagnostic> {
     match serde_saphyr::from_str::<SaphyrSpanned<Raw>>(source) {
         Ok(raw) => Ok(raw.into()),
         Err(e) => {
-            let pos = e.location().map_or(Pos::new(1, 1), |l| Pos::new(l.line() as u32, l.column() as u32));
+            let pos = e.location().map_or(Pos::new(1, 1), |l| {
+                Pos::new(l.line() as u32, l.column() as u32)
+            });
             let message = first_line(&e.to_string());
             Err(Diagnostic::error("yaml-syntax", pos, message))
         }
@@ -162,9 +173,12 @@ impl From<SaphyrSpanned<Raw>> for Node {
             Raw::Float(f) => Kind::Float(f),
             Raw::Str(s) => Kind::Str(s),
             Raw::Seq(items) => Kind::Seq(items.into_iter().map(Node::from).collect()),
-            Raw::Map(entries) => {
-                Kind::Map(entries.into_iter().map(|(k, v)| (Node::from(k), Node::from(v))).collect())
-            }
+            Raw::Map(entries) => Kind::Map(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (Node::from(k), Node::from(v)))
+                    .collect(),
+            ),
         };
         Node { kind, pos }
     }

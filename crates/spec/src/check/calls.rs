@@ -4,7 +4,9 @@ use serde_json::Value;
 
 use super::{Context, did_you_mean, path_variables, suggest, template};
 use crate::diag::{Diagnostics, Spanned};
-use crate::model::{BodySpec, ConsumedOperationSpec, ConsumedResourceSpec, ConsumesHttpSpec, WithSpec};
+use crate::model::{
+    BodySpec, ConsumedOperationSpec, ConsumedResourceSpec, ConsumesHttpSpec, WithSpec,
+};
 use crate::template::Template;
 
 /// Which adapter a call site belongs to: decides whether `rest.X` or `tools.X` is legal.
@@ -36,11 +38,23 @@ pub(super) struct CallSite<'a> {
     pub(super) with: &'a [WithSpec],
 }
 
-type Target<'a> = (&'a ConsumesHttpSpec, &'a ConsumedResourceSpec, &'a ConsumedOperationSpec);
+type Target<'a> = (
+    &'a ConsumesHttpSpec,
+    &'a ConsumedResourceSpec,
+    &'a ConsumedOperationSpec,
+);
 
 /// Every name a consumed operation accepts as input.
-pub(super) fn operation_inputs(c: &ConsumesHttpSpec, r: &ConsumedResourceSpec, op: &ConsumedOperationSpec) -> Vec<String> {
-    let mut inputs: Vec<String> = op.input_parameters.iter().map(|p| p.name.value.clone()).collect();
+pub(super) fn operation_inputs(
+    c: &ConsumesHttpSpec,
+    r: &ConsumedResourceSpec,
+    op: &ConsumedOperationSpec,
+) -> Vec<String> {
+    let mut inputs: Vec<String> = op
+        .input_parameters
+        .iter()
+        .map(|p| p.name.value.clone())
+        .collect();
     inputs.extend(c.input_parameters.iter().map(|p| p.name.value.clone()));
     inputs.extend(path_variables(&r.path.value));
     let mut body_var = |s: &str| {
@@ -58,7 +72,11 @@ pub(super) fn operation_inputs(c: &ConsumesHttpSpec, r: &ConsumedResourceSpec, o
 
 /// Every input of every operation of a consumes entry (authentication may use any).
 pub(super) fn namespace_inputs(c: &ConsumesHttpSpec) -> Vec<String> {
-    let mut all: Vec<String> = c.input_parameters.iter().map(|p| p.name.value.clone()).collect();
+    let mut all: Vec<String> = c
+        .input_parameters
+        .iter()
+        .map(|p| p.name.value.clone())
+        .collect();
     for r in &c.resources {
         for op in &r.operations {
             all.extend(operation_inputs(c, r, op));
@@ -78,9 +96,24 @@ pub(super) fn json_strings(v: &Value, f: &mut impl FnMut(&str)) {
 }
 
 /// Resolves `namespace.operation`, reporting a bad form or an unknown target.
-pub(super) fn call_target<'a>(cx: &Context<'a>, call: &Spanned<String>, d: &mut Diagnostics) -> Option<Target<'a>> {
-    let Some((ns, op)) = call.value.split_once('.').filter(|(a, b)| !a.is_empty() && !b.is_empty() && !b.contains('.')) else {
-        d.error("call-target", call.pos, format!("invalid call '{}': expected 'namespace.operation'", call.value));
+pub(super) fn call_target<'a>(
+    cx: &Context<'a>,
+    call: &Spanned<String>,
+    d: &mut Diagnostics,
+) -> Option<Target<'a>> {
+    let Some((ns, op)) = call
+        .value
+        .split_once('.')
+        .filter(|(a, b)| !a.is_empty() && !b.is_empty() && !b.contains('.'))
+    else {
+        d.error(
+            "call-target",
+            call.pos,
+            format!(
+                "invalid call '{}': expected 'namespace.operation'",
+                call.value
+            ),
+        );
         return None;
     };
     if let Some(t) = cx.operations.get(&call.value) {
@@ -88,18 +121,31 @@ pub(super) fn call_target<'a>(cx: &Context<'a>, call: &Spanned<String>, d: &mut 
     }
     if !cx.consumes_namespaces.contains(&ns) {
         let hint = did_you_mean(suggest(ns, cx.consumes_namespaces.iter().copied()));
-        d.error("call-target", call.pos, format!("unknown namespace '{ns}' in call '{}'{hint}", call.value));
+        d.error(
+            "call-target",
+            call.pos,
+            format!("unknown namespace '{ns}' in call '{}'{hint}", call.value),
+        );
         return None;
     }
     let prefix = format!("{ns}.");
     let ops = cx.operations.keys().filter_map(|k| k.strip_prefix(&prefix));
     let hint = did_you_mean(suggest(op, ops));
-    d.error("call-target", call.pos, format!("unknown operation '{}'{hint}", call.value));
+    d.error(
+        "call-target",
+        call.pos,
+        format!("unknown operation '{}'{hint}", call.value),
+    );
     None
 }
 
 /// Checks `with` keys and values, and that every consumed path variable gets a value.
-pub(super) fn check_with(cx: &Context<'_>, site: &CallSite<'_>, target: Target<'_>, d: &mut Diagnostics) {
+pub(super) fn check_with(
+    cx: &Context<'_>,
+    site: &CallSite<'_>,
+    target: Target<'_>,
+    d: &mut Diagnostics,
+) {
     let (c, r, op) = target;
     let inputs = operation_inputs(c, r, op);
     for w in site.with {
@@ -108,7 +154,10 @@ pub(super) fn check_with(cx: &Context<'_>, site: &CallSite<'_>, target: Target<'
             d.error(
                 "with-key",
                 w.key.pos,
-                format!("'{}' is not an input of operation '{}.{}'{hint}", w.key.value, c.namespace.value, op.name.value),
+                format!(
+                    "'{}' is not an input of operation '{}.{}'{hint}",
+                    w.key.value, c.namespace.value, op.name.value
+                ),
             );
         }
         with_value(cx, site, w, d);
@@ -118,21 +167,37 @@ pub(super) fn check_with(cx: &Context<'_>, site: &CallSite<'_>, target: Target<'
     }
 }
 
-fn path_variable_bound(cx: &Context<'_>, site: &CallSite<'_>, c: &ConsumesHttpSpec, op: &ConsumedOperationSpec, var: &str, d: &mut Diagnostics) {
+fn path_variable_bound(
+    cx: &Context<'_>,
+    site: &CallSite<'_>,
+    c: &ConsumesHttpSpec,
+    op: &ConsumedOperationSpec,
+    var: &str,
+    d: &mut Diagnostics,
+) {
     let params = op.input_parameters.iter().chain(&c.input_parameters);
     let bound = site.with.iter().any(|w| w.key.value == var)
-        || params.filter(|p| p.name.value == var).any(|p| p.value.is_some() || p.placement() == Some("environment"))
+        || params
+            .filter(|p| p.name.value == var)
+            .any(|p| p.value.is_some() || p.placement() == Some("environment"))
         || cx.bind_vars.contains(var)
         || site.declared_inputs.iter().any(|i| i == var)
         || site.open_arguments;
     if bound {
         return;
     }
-    if let Some(w) = site.with.iter().find(|w| w.key.value.eq_ignore_ascii_case(var)) {
+    if let Some(w) = site
+        .with
+        .iter()
+        .find(|w| w.key.value.eq_ignore_ascii_case(var))
+    {
         d.warning(
             "path-variable-case",
             w.key.pos,
-            format!("'{}' binds path variable '{{{var}}}' only by case-insensitive match", w.key.value),
+            format!(
+                "'{}' binds path variable '{{{var}}}' only by case-insensitive match",
+                w.key.value
+            ),
         );
         return;
     }
@@ -140,29 +205,44 @@ fn path_variable_bound(cx: &Context<'_>, site: &CallSite<'_>, c: &ConsumesHttpSp
     d.error(
         "path-variable-unbound",
         pos,
-        format!("path variable '{{{var}}}' of '{}.{}' is never bound: add '{var}: {}.{var}' to 'with'", c.namespace.value, op.name.value, site.kind.prefix()),
+        format!(
+            "path variable '{{{var}}}' of '{}.{}' is never bound: add '{var}: {}.{var}' to 'with'",
+            c.namespace.value,
+            op.name.value,
+            site.kind.prefix()
+        ),
     );
 }
 
 fn with_value(cx: &Context<'_>, site: &CallSite<'_>, w: &WithSpec, d: &mut Diagnostics) {
-    let Value::String(s) = &w.value.value else { return };
+    let Value::String(s) = &w.value.value else {
+        return;
+    };
     let pos = w.value.pos;
     if s.contains("{{") {
         let Some(t) = template(s, pos, d) else { return };
         for v in t.vars() {
             let name = v.to_string();
             let known = cx.bind_vars.contains(&name)
-                || site.declared_inputs.iter().any(|i| *i == name)
-                || site.route_vars.iter().any(|i| *i == name)
+                || site.declared_inputs.contains(&name)
+                || site.route_vars.contains(&name)
                 || (v.head() == site.kind.prefix() || v.head() == site.namespace)
                 || (site.kind == AdapterKind::Mcp && site.declared_inputs.is_empty());
             if !known {
-                d.error("template-variable", pos, format!("'{{{{{name}}}}}' is neither a bind variable nor an input of this operation"));
+                d.error(
+                    "template-variable",
+                    pos,
+                    format!(
+                        "'{{{{{name}}}}}' is neither a bind variable nor an input of this operation"
+                    ),
+                );
             }
         }
         return;
     }
-    let Some((head, name)) = s.split_once('.') else { return };
+    let Some((head, name)) = s.split_once('.') else {
+        return;
+    };
     let other = match site.kind {
         AdapterKind::Rest => "tools",
         AdapterKind::Mcp => "rest",
@@ -171,12 +251,27 @@ fn with_value(cx: &Context<'_>, site: &CallSite<'_>, w: &WithSpec, d: &mut Diagn
         d.error(
             "with-value",
             pos,
-            format!("'{s}' is not available here: this is a{} adapter, use '{}.{name}'", if site.kind == AdapterKind::Rest { " REST" } else { "n MCP" }, site.kind.prefix()),
+            format!(
+                "'{s}' is not available here: this is a{} adapter, use '{}.{name}'",
+                if site.kind == AdapterKind::Rest {
+                    " REST"
+                } else {
+                    "n MCP"
+                },
+                site.kind.prefix()
+            ),
         );
         return;
     }
-    if (head == site.kind.prefix() || head == site.namespace) && site.kind == AdapterKind::Rest && !site.route_vars.iter().any(|v| v == name) {
-        if let Some(v) = site.route_vars.iter().find(|v| v.eq_ignore_ascii_case(name)) {
+    if (head == site.kind.prefix() || head == site.namespace)
+        && site.kind == AdapterKind::Rest
+        && !site.route_vars.iter().any(|v| v == name)
+        && let Some(v) = site
+            .route_vars
+            .iter()
+            .find(|v| v.eq_ignore_ascii_case(name))
+    {
+        {
             d.warning(
                 "path-variable-case",
                 pos,
@@ -187,5 +282,7 @@ fn with_value(cx: &Context<'_>, site: &CallSite<'_>, w: &WithSpec, d: &mut Diagn
 }
 
 fn is_name(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }

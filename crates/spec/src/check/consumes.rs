@@ -4,12 +4,15 @@ use serde_json::Value;
 
 use super::{Context, calls, template};
 use crate::diag::{Diagnostics, Pos};
-use crate::model::{AuthenticationSpec, BodySpec, ConsumesHttpSpec, InputParameterSpec, OutputParameterSpec};
+use crate::model::{
+    AuthenticationSpec, BodySpec, ConsumesHttpSpec, InputParameterSpec, OutputParameterSpec,
+};
 
 /// HTTP methods a consumed or exposed operation may use.
 pub(crate) const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 /// Where a parameter may go.
-pub(crate) const PLACEMENTS: [&str; 6] = ["path", "query", "header", "cookie", "body", "environment"];
+pub(crate) const PLACEMENTS: [&str; 6] =
+    ["path", "query", "header", "cookie", "body", "environment"];
 /// Authentication types this runtime applies.
 pub(crate) const AUTH_TYPES: [&str; 5] = ["apikey", "bearer", "basic", "digest", "oauth2"];
 /// Authentication types seen in the wild that we load but do not apply.
@@ -19,7 +22,11 @@ pub(super) fn check_consumes(cx: &Context<'_>, c: &ConsumesHttpSpec, d: &mut Dia
     if let Some(t) = &c.r#type
         && t.value != "http"
     {
-        d.error("consumes-type", t.pos, format!("consumes type '{}' is not supported (only 'http')", t.value));
+        d.error(
+            "consumes-type",
+            t.pos,
+            format!("consumes type '{}' is not supported (only 'http')", t.value),
+        );
     }
     base_uri(cx, c, d);
     let namespace_inputs = calls::namespace_inputs(c);
@@ -33,12 +40,24 @@ pub(super) fn check_consumes(cx: &Context<'_>, c: &ConsumesHttpSpec, d: &mut Dia
         if r.path.value.contains('?') {
             d.warning("naftiko-consumed-resource-no-query-in-path", r.path.pos, "a consumed resource path should not contain a query string; use 'in: query' parameters");
         }
-        template(&r.path.value.replace("{{", "{").replace("}}", "}"), r.path.pos, d);
+        template(
+            &r.path.value.replace("{{", "{").replace("}}", "}"),
+            r.path.pos,
+            d,
+        );
         for op in &r.operations {
             if let Some(m) = &op.method
                 && !METHODS.contains(&m.value.as_str())
             {
-                d.error("method", m.pos, format!("'{}' is not an HTTP method ({})", m.value, METHODS.join(", ")));
+                d.error(
+                    "method",
+                    m.pos,
+                    format!(
+                        "'{}' is not an HTTP method ({})",
+                        m.value,
+                        METHODS.join(", ")
+                    ),
+                );
             }
             let inputs = calls::operation_inputs(c, r, op);
             for p in &op.input_parameters {
@@ -48,9 +67,17 @@ pub(super) fn check_consumes(cx: &Context<'_>, c: &ConsumesHttpSpec, d: &mut Dia
                 body_spec(body, d);
             }
             if let Some(f) = &op.output_raw_format
-                && !["json", "xml", "yaml", "csv", "tsv", "psv", "html", "markdown", "text", "binary", "protobuf", "avro"].contains(&f.value.as_str())
+                && ![
+                    "json", "xml", "yaml", "csv", "tsv", "psv", "html", "markdown", "text",
+                    "binary", "protobuf", "avro",
+                ]
+                .contains(&f.value.as_str())
             {
-                d.error("output-format", f.pos, format!("unknown outputRawFormat '{}'", f.value));
+                d.error(
+                    "output-format",
+                    f.pos,
+                    format!("unknown outputRawFormat '{}'", f.value),
+                );
             }
             for o in &op.output_parameters {
                 output_parameter(o, d);
@@ -77,28 +104,55 @@ fn base_uri(cx: &Context<'_>, c: &ConsumesHttpSpec, d: &mut Diagnostics) {
             format!("baseUri '{}' must not end with a trailing slash", uri.value),
         );
     }
-    if !(uri.value.starts_with("http://") || uri.value.starts_with("https://") || uri.value.starts_with("{{")) {
-        d.error("baseuri", uri.pos, format!("baseUri '{}' must start with http:// or https://", uri.value));
+    if !(uri.value.starts_with("http://")
+        || uri.value.starts_with("https://")
+        || uri.value.starts_with("{{"))
+    {
+        d.error(
+            "baseuri",
+            uri.pos,
+            format!(
+                "baseUri '{}' must start with http:// or https://",
+                uri.value
+            ),
+        );
     }
     if let Some(t) = template(&uri.value, uri.pos, d) {
         for v in t.vars() {
             if !cx.bind_vars.contains(&v.to_string()) {
-                d.error("template-variable", uri.pos, format!("baseUri uses '{{{{{v}}}}}', which is not a bind variable"));
+                d.error(
+                    "template-variable",
+                    uri.pos,
+                    format!("baseUri uses '{{{{{v}}}}}', which is not a bind variable"),
+                );
             }
         }
     }
 }
 
-fn authentication(cx: &Context<'_>, auth: &AuthenticationSpec, inputs: &[String], d: &mut Diagnostics) {
+fn authentication(
+    cx: &Context<'_>,
+    auth: &AuthenticationSpec,
+    inputs: &[String],
+    d: &mut Diagnostics,
+) {
     let t = auth.r#type.value.as_str();
     if AUTH_TYPES_UNSUPPORTED.contains(&t) {
-        d.warning("auth-unsupported", auth.r#type.pos, format!("authentication type '{t}' is not supported yet: requests are sent without it"));
+        d.warning(
+            "auth-unsupported",
+            auth.r#type.pos,
+            format!("authentication type '{t}' is not supported yet: requests are sent without it"),
+        );
     } else if !AUTH_TYPES.contains(&t) {
         let all = AUTH_TYPES.iter().chain(&AUTH_TYPES_UNSUPPORTED).copied();
         d.error(
             "auth-type",
             auth.r#type.pos,
-            format!("unknown authentication type '{t}'{} (known: {})", super::did_you_mean(super::suggest(t, all)), AUTH_TYPES.join(", ")),
+            format!(
+                "unknown authentication type '{t}'{} (known: {})",
+                super::did_you_mean(super::suggest(t, all)),
+                AUTH_TYPES.join(", ")
+            ),
         );
         return;
     }
@@ -110,13 +164,24 @@ fn authentication(cx: &Context<'_>, auth: &AuthenticationSpec, inputs: &[String]
     };
     for key in required {
         if auth.field(key).is_none() {
-            d.error("missing-key", auth.pos, format!("{t} authentication needs the key '{key}'"));
+            d.error(
+                "missing-key",
+                auth.pos,
+                format!("{t} authentication needs the key '{key}'"),
+            );
         }
     }
     if let Some(p) = auth.field("placement")
         && !["header", "query", "cookie"].contains(&p.value.as_str())
     {
-        d.error("auth-placement", p.pos, format!("apikey placement '{}' must be header, query or cookie", p.value));
+        d.error(
+            "auth-placement",
+            p.pos,
+            format!(
+                "apikey placement '{}' must be header, query or cookie",
+                p.value
+            ),
+        );
     }
     for (_, v) in &auth.fields {
         template_vars(cx, &v.value, v.pos, inputs, "authentication", d);
@@ -136,17 +201,39 @@ fn parameter(cx: &Context<'_>, p: &InputParameterSpec, inputs: &[String], d: &mu
     if let Some(v) = &p.value
         && let Value::String(s) = &v.value
     {
-        template_vars(cx, s, v.pos, inputs, &format!("parameter '{}'", p.name.value), d);
+        template_vars(
+            cx,
+            s,
+            v.pos,
+            inputs,
+            &format!("parameter '{}'", p.name.value),
+            d,
+        );
     }
 }
 
 /// Parses a template and checks that each variable is a bind or one of `inputs`.
-fn template_vars(cx: &Context<'_>, text: &str, pos: Pos, inputs: &[String], what: &str, d: &mut Diagnostics) {
-    let Some(t) = template(text, pos, d) else { return };
+fn template_vars(
+    cx: &Context<'_>,
+    text: &str,
+    pos: Pos,
+    inputs: &[String],
+    what: &str,
+    d: &mut Diagnostics,
+) {
+    let Some(t) = template(text, pos, d) else {
+        return;
+    };
     for v in t.vars() {
         let name = v.to_string();
         if !cx.bind_vars.contains(&name) && !inputs.iter().any(|i| *i == name || *i == v.head()) {
-            let hint = super::did_you_mean(super::suggest(&name, cx.bind_vars.iter().map(String::as_str).chain(inputs.iter().map(String::as_str))));
+            let hint = super::did_you_mean(super::suggest(
+                &name,
+                cx.bind_vars
+                    .iter()
+                    .map(String::as_str)
+                    .chain(inputs.iter().map(String::as_str)),
+            ));
             d.error("template-variable", pos, format!("{what} uses '{{{{{name}}}}}', which is neither a bind variable nor an input{hint}"));
         }
     }
@@ -158,9 +245,26 @@ fn body_spec(body: &BodySpec, d: &mut Diagnostics) {
             template(&t.value, t.pos, d);
         }
         BodySpec::Typed { r#type, data } => {
-            let known = ["json", "text", "xml", "sparql", "formUrlEncoded", "form", "multipartForm", "multipart"];
+            let known = [
+                "json",
+                "text",
+                "xml",
+                "sparql",
+                "formUrlEncoded",
+                "form",
+                "multipartForm",
+                "multipart",
+            ];
             if !known.contains(&r#type.value.as_str()) {
-                d.error("body-type", r#type.pos, format!("unknown body type '{}' (known: {})", r#type.value, known.join(", ")));
+                d.error(
+                    "body-type",
+                    r#type.pos,
+                    format!(
+                        "unknown body type '{}' (known: {})",
+                        r#type.value,
+                        known.join(", ")
+                    ),
+                );
             }
             calls::json_strings(&data.value, &mut |s| {
                 template(s, data.pos, d);
@@ -174,7 +278,11 @@ pub(super) fn output_parameter(o: &OutputParameterSpec, d: &mut Diagnostics) {
     if let Some(m) = &o.mapping
         && let Err(e) = naftiko_jsonpath::Mapping::parse(&m.value)
     {
-        d.error("jsonpath", m.pos, format!("mapping '{}' is not valid JSONPath: {e}", m.value));
+        d.error(
+            "jsonpath",
+            m.pos,
+            format!("mapping '{}' is not valid JSONPath: {e}", m.value),
+        );
     }
     if let Some(v) = &o.value
         && let Value::String(s) = &v.value
@@ -182,9 +290,16 @@ pub(super) fn output_parameter(o: &OutputParameterSpec, d: &mut Diagnostics) {
         template(s, v.pos, d);
     }
     if let Some(t) = &o.r#type
-        && !["string", "number", "integer", "boolean", "object", "array", "null"].contains(&t.value.as_str())
+        && ![
+            "string", "number", "integer", "boolean", "object", "array", "null",
+        ]
+        .contains(&t.value.as_str())
     {
-        d.error("output-type", t.pos, format!("unknown output type '{}'", t.value));
+        d.error(
+            "output-type",
+            t.pos,
+            format!("unknown output type '{}'", t.value),
+        );
     }
     for (_, p) in &o.properties {
         output_parameter(p, d);

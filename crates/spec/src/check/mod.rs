@@ -9,7 +9,10 @@ mod exposes;
 use std::collections::{HashMap, HashSet};
 
 use crate::diag::{Diagnostics, Pos, Spanned};
-use crate::model::{BindingSpec, ConsumedOperationSpec, ConsumedResourceSpec, ConsumesHttpSpec, ConsumesSpec, DocumentSpec};
+use crate::model::{
+    BindingSpec, ConsumedOperationSpec, ConsumedResourceSpec, ConsumesHttpSpec, ConsumesSpec,
+    DocumentSpec,
+};
 use crate::template::Template;
 
 /// Spec versions this runtime implements.
@@ -20,7 +23,14 @@ pub(crate) struct Context<'a> {
     /// Flat bind variable names (`ORY_API_KEY`) and namespaced ones (`env.ORY_API_KEY`).
     pub(crate) bind_vars: HashSet<String>,
     /// Consumed operations by `namespace.operation`.
-    pub(crate) operations: HashMap<String, (&'a ConsumesHttpSpec, &'a ConsumedResourceSpec, &'a ConsumedOperationSpec)>,
+    pub(crate) operations: HashMap<
+        String,
+        (
+            &'a ConsumesHttpSpec,
+            &'a ConsumedResourceSpec,
+            &'a ConsumedOperationSpec,
+        ),
+    >,
     /// Namespaces of the inline consumes.
     pub(crate) consumes_namespaces: Vec<&'a str>,
 }
@@ -55,7 +65,9 @@ fn all_consumes(doc: &DocumentSpec) -> impl Iterator<Item = &ConsumesHttpSpec> {
 }
 
 fn all_binds(doc: &DocumentSpec) -> impl Iterator<Item = &BindingSpec> {
-    doc.binds.iter().chain(doc.capability.iter().flat_map(|c| c.binds.iter()))
+    doc.binds
+        .iter()
+        .chain(doc.capability.iter().flat_map(|c| c.binds.iter()))
 }
 
 fn context(doc: &DocumentSpec) -> Context<'_> {
@@ -75,18 +87,28 @@ fn context(doc: &DocumentSpec) -> Context<'_> {
         for r in &c.resources {
             for op in &r.operations {
                 // First match wins, as in the reference engine.
-                operations.entry(format!("{}.{}", c.namespace.value, op.name.value)).or_insert((c, r, op));
+                operations
+                    .entry(format!("{}.{}", c.namespace.value, op.name.value))
+                    .or_insert((c, r, op));
             }
         }
     }
-    Context { bind_vars, operations, consumes_namespaces }
+    Context {
+        bind_vars,
+        operations,
+        consumes_namespaces,
+    }
 }
 
 fn namespaces_unique(doc: &DocumentSpec, d: &mut Diagnostics) {
     let mut seen: HashMap<&str, Pos> = HashMap::new();
     let mut names: Vec<&Spanned<String>> = all_consumes(doc).map(|c| &c.namespace).collect();
     if let Some(cap) = &doc.capability {
-        names.extend(cap.exposes.iter().filter_map(|e| e.adapter().namespace.as_ref()));
+        names.extend(
+            cap.exposes
+                .iter()
+                .filter_map(|e| e.adapter().namespace.as_ref()),
+        );
     }
     names.extend(all_binds(doc).filter_map(|b| b.namespace.as_ref()));
     for n in names {
@@ -94,7 +116,10 @@ fn namespaces_unique(doc: &DocumentSpec, d: &mut Diagnostics) {
             d.error(
                 "naftiko-namespaces-unique",
                 n.pos,
-                format!("namespace '{}' is already used at line {}", n.value, first.line),
+                format!(
+                    "namespace '{}' is already used at line {}",
+                    n.value, first.line
+                ),
             );
         } else {
             seen.insert(&n.value, n.pos);
@@ -130,7 +155,10 @@ pub fn path_variables(path: &str) -> Vec<String> {
 }
 
 /// The closest candidate to `name` (edit distance ≤ 1/3 of its length), for "did you mean".
-pub(crate) fn suggest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+pub(crate) fn suggest<'c>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
     let limit = (name.chars().count() / 3).max(2);
     candidates
         .into_iter()
@@ -156,7 +184,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// ` (did you mean 'x'?)` or "".
 pub(crate) fn did_you_mean(s: Option<&str>) -> String {
-    s.map(|s| format!(" (did you mean '{s}'?)")).unwrap_or_default()
+    s.map(|s| format!(" (did you mean '{s}'?)"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -172,7 +201,10 @@ mod tests {
 
     #[test]
     fn suggestions_are_close_matches_only() {
-        assert_eq!(suggest("getidentityy", ["getidentity", "listidentities"]), Some("getidentity"));
+        assert_eq!(
+            suggest("getidentityy", ["getidentity", "listidentities"]),
+            Some("getidentity")
+        );
         assert_eq!(suggest("zzz", ["getidentity"]), None);
     }
 }

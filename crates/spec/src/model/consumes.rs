@@ -110,12 +110,22 @@ pub struct AuthenticationSpec {
 impl AuthenticationSpec {
     /// The string field `name`, if present.
     pub fn field(&self, name: &str) -> Option<&Spanned<String>> {
-        self.fields.iter().find(|(k, _)| k.value == name).map(|(_, v)| v)
+        self.fields
+            .iter()
+            .find(|(k, _)| k.value == name)
+            .map(|(_, v)| v)
     }
 
     pub(crate) fn decode(node: &Node, d: &mut Diagnostics) -> Option<Self> {
         let Kind::Map(entries) = &node.kind else {
-            d.error("type-mismatch", node.pos, format!("'authentication' must be a mapping, found {}", node.kind.type_name()));
+            d.error(
+                "type-mismatch",
+                node.pos,
+                format!(
+                    "'authentication' must be a mapping, found {}",
+                    node.kind.type_name()
+                ),
+            );
             return None;
         };
         let mut r#type = None;
@@ -131,10 +141,18 @@ impl AuthenticationSpec {
             }
         }
         let Some(r#type) = r#type else {
-            d.error("missing-key", node.pos, "'authentication' needs the key 'type'");
+            d.error(
+                "missing-key",
+                node.pos,
+                "'authentication' needs the key 'type'",
+            );
             return None;
         };
-        Some(Self { pos: node.pos, r#type, fields })
+        Some(Self {
+            pos: node.pos,
+            r#type,
+            fields,
+        })
     }
 }
 
@@ -146,14 +164,21 @@ impl ConsumesSpec {
             let alias = f.str("as", d);
             f.get("description");
             f.finish(d);
-            return Some(Self::Import(ImportedConsumesSpec { pos: node.pos, location, import, alias }));
+            return Some(Self::Import(ImportedConsumesSpec {
+                pos: node.pos,
+                location,
+                import,
+                alias,
+            }));
         }
         let r#type = f.str("type", d);
         let namespace = f.req_str("namespace", d);
         let base_uri = f.str("baseUri", d);
         f.get("description");
         let input_parameters = f.list("inputParameters", d, InputParameterSpec::decode);
-        let authentication = f.get("authentication").and_then(|n| AuthenticationSpec::decode(n, d));
+        let authentication = f
+            .get("authentication")
+            .and_then(|n| AuthenticationSpec::decode(n, d));
         let resources = f.list("resources", d, ConsumedResourceSpec::decode);
         f.finish(d);
         Some(Self::Http(ConsumesHttpSpec {
@@ -177,7 +202,12 @@ impl ConsumedResourceSpec {
         f.get("label");
         let operations = f.list("operations", d, ConsumedOperationSpec::decode);
         f.finish(d);
-        Some(Self { pos: node.pos, name, path: path?, operations })
+        Some(Self {
+            pos: node.pos,
+            name,
+            path: path?,
+            operations,
+        })
     }
 }
 
@@ -188,11 +218,22 @@ impl ConsumedOperationSpec {
             Some(n) => Some(n),
             // Some generated files write `id` for the operation name.
             None => f.str("id", d).inspect(|id| {
-                d.warning("operation-id", id.pos, format!("consumed operation uses 'id: {}' instead of 'name'; taking it as the name", id.value));
+                d.warning(
+                    "operation-id",
+                    id.pos,
+                    format!(
+                        "consumed operation uses 'id: {}' instead of 'name'; taking it as the name",
+                        id.value
+                    ),
+                );
             }),
         };
         if name.is_none() {
-            d.error("missing-key", f.pos, "a consumed operation needs the key 'name'");
+            d.error(
+                "missing-key",
+                f.pos,
+                "a consumed operation needs the key 'name'",
+            );
         }
         let method = f.str("method", d);
         let description = f.str("description", d);
@@ -203,7 +244,16 @@ impl ConsumedOperationSpec {
         let output_parameters = f.list("outputParameters", d, OutputParameterSpec::decode);
         let body = f.get("body").and_then(|n| BodySpec::decode(n, d));
         f.finish(d);
-        Some(Self { pos: node.pos, name: name?, method, description, input_parameters, output_raw_format, output_parameters, body })
+        Some(Self {
+            pos: node.pos,
+            name: name?,
+            method,
+            description,
+            input_parameters,
+            output_raw_format,
+            output_parameters,
+            body,
+        })
     }
 }
 
@@ -223,7 +273,14 @@ impl BodySpec {
             }
             Kind::Null => None,
             other => {
-                d.error("type-mismatch", node.pos, format!("'body' must be a string or a mapping, found {}", other.type_name()));
+                d.error(
+                    "type-mismatch",
+                    node.pos,
+                    format!(
+                        "'body' must be a string or a mapping, found {}",
+                        other.type_name()
+                    ),
+                );
                 None
             }
         }

@@ -2,7 +2,9 @@
 //! loaded for checking only).
 
 use super::consumes::AuthenticationSpec;
-use super::params::{HintsSpec, InputParameterSpec, OutputParameterSpec, StepSpec, WithSpec, decode_with};
+use super::params::{
+    HintsSpec, InputParameterSpec, OutputParameterSpec, StepSpec, WithSpec, decode_with,
+};
 use crate::decode::{Fields, fields};
 use crate::diag::{Diagnostics, Pos, Spanned};
 use crate::yaml::Node;
@@ -102,7 +104,14 @@ impl UnitSpec {
         let steps = f.list("steps", d, StepSpec::decode);
         let r#ref = f.str("ref", d);
         f.get("mappings");
-        Self { input_parameters, call, with, output_parameters, steps, r#ref }
+        Self {
+            input_parameters,
+            call,
+            with,
+            output_parameters,
+            steps,
+            r#ref,
+        }
     }
 }
 
@@ -155,7 +164,11 @@ impl ExposesSpec {
             "rest" => {
                 let input_parameters = f.list("inputParameters", d, InputParameterSpec::decode);
                 let resources = f.list("resources", d, RestResourceSpec::decode);
-                Self::Rest(RestExposesSpec { adapter, input_parameters, resources })
+                Self::Rest(RestExposesSpec {
+                    adapter,
+                    input_parameters,
+                    resources,
+                })
             }
             "mcp" => {
                 let transport = f.str("transport", d);
@@ -163,10 +176,24 @@ impl ExposesSpec {
                 // MCP resources and prompts are loaded for the schema check only.
                 f.get("resources");
                 f.get("prompts");
-                Self::Mcp(McpExposesSpec { adapter, transport, tools })
+                Self::Mcp(McpExposesSpec {
+                    adapter,
+                    transport,
+                    tools,
+                })
             }
             _ => {
-                for key in ["management", "observability", "skills", "skill", "groups", "resources", "tools", "path", "method"] {
+                for key in [
+                    "management",
+                    "observability",
+                    "skills",
+                    "skill",
+                    "groups",
+                    "resources",
+                    "tools",
+                    "path",
+                    "method",
+                ] {
                     f.get(key);
                 }
                 Self::Other(OtherExposesSpec { adapter, r#type })
@@ -194,7 +221,9 @@ impl AdapterSpec {
             port: f.uint("port", d),
             address: f.str("address", d),
             description: f.str("description", d),
-            authentication: f.get("authentication").and_then(|n| AuthenticationSpec::decode(n, d)),
+            authentication: f
+                .get("authentication")
+                .and_then(|n| AuthenticationSpec::decode(n, d)),
         }
     }
 
@@ -209,13 +238,27 @@ impl RestResourceSpec {
         let mut f = fields(node, "a REST resource", d)?;
         let path = f.req_str("path", d);
         let name = f.str("name", d);
-        for key in ["description", "label", "forward", "uri", "mimeType", "call", "with"] {
+        for key in [
+            "description",
+            "label",
+            "forward",
+            "uri",
+            "mimeType",
+            "call",
+            "with",
+        ] {
             f.get(key);
         }
         let input_parameters = f.list("inputParameters", d, InputParameterSpec::decode);
         let operations = f.list("operations", d, RestOperationSpec::decode);
         f.finish(d);
-        Some(Self { pos: node.pos, path: path?, name, input_parameters, operations })
+        Some(Self {
+            pos: node.pos,
+            path: path?,
+            name,
+            input_parameters,
+            operations,
+        })
     }
 }
 
@@ -228,7 +271,13 @@ impl RestOperationSpec {
         f.get("label");
         let unit = UnitSpec::read(&mut f, d);
         f.finish(d);
-        Some(Self { pos: node.pos, method, name, description, unit })
+        Some(Self {
+            pos: node.pos,
+            method,
+            name,
+            description,
+            unit,
+        })
     }
 }
 
@@ -241,6 +290,13 @@ impl ToolSpec {
         let hints = f.get("hints").and_then(|n| HintsSpec::decode(n, d));
         let unit = UnitSpec::read(&mut f, d);
         f.finish(d);
-        Some(Self { pos: node.pos, name: name?, label, description, hints, unit })
+        Some(Self {
+            pos: node.pos,
+            name: name?,
+            label,
+            description,
+            hints,
+            unit,
+        })
     }
 }

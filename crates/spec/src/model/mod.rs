@@ -71,16 +71,28 @@ impl DocumentSpec {
         let naftiko = f.str("naftiko", d);
         let info = f.get("info").and_then(|n| InfoSpec::decode(n, d));
         let binds = f.list("binds", d, BindingSpec::decode);
-        let capability = f.get("capability").and_then(|n| CapabilitySpec::decode(n, d));
+        let capability = f
+            .get("capability")
+            .and_then(|n| CapabilitySpec::decode(n, d));
         let consumes = f.list("consumes", d, ConsumesSpec::decode);
         if naftiko.is_none() {
-            d.error("missing-key", f.pos, "a capability document needs the key 'naftiko' (the spec version)");
+            d.error(
+                "missing-key",
+                f.pos,
+                "a capability document needs the key 'naftiko' (the spec version)",
+            );
         }
         if capability.is_none() && consumes.is_empty() && f.get("capability").is_none() {
             d.error("missing-key", f.pos, "a capability document needs 'capability' (or a root 'consumes' for a shared consumes file)");
         }
         f.finish(d);
-        Some(Self { naftiko, info, binds, capability, consumes })
+        Some(Self {
+            naftiko,
+            info,
+            binds,
+            capability,
+            consumes,
+        })
     }
 }
 
@@ -90,7 +102,17 @@ impl InfoSpec {
         let label = f.str("label", d);
         let description = f.str("description", d);
         // Metadata the runtime does not use; read so they are not reported as unknown.
-        for key in ["tags", "created", "modified", "stakeholders", "title", "version", "contact", "name", "related"] {
+        for key in [
+            "tags",
+            "created",
+            "modified",
+            "stakeholders",
+            "title",
+            "version",
+            "contact",
+            "name",
+            "related",
+        ] {
             f.get(key);
         }
         f.finish(d);
@@ -104,12 +126,19 @@ impl BindingSpec {
         let namespace = f.str("namespace", d);
         let location = f.str("location", d);
         f.get("description");
-        let keys = f.map("keys", d, |k, v, d| crate::decode::string(v, &k.value, d).map(|v| (k, v)));
+        let keys = f.map("keys", d, |k, v, d| {
+            crate::decode::string(v, &k.value, d).map(|v| (k, v))
+        });
         if f.get("keys").is_none() {
             d.error("missing-key", f.pos, "a bind needs the key 'keys'");
         }
         f.finish(d);
-        Some(Self { pos: node.pos, namespace, location, keys })
+        Some(Self {
+            pos: node.pos,
+            namespace,
+            location,
+            keys,
+        })
     }
 }
 
@@ -120,9 +149,18 @@ impl CapabilitySpec {
         let exposes = f.list("exposes", d, ExposesSpec::decode);
         let binds = f.list("binds", d, BindingSpec::decode);
         if f.get("exposes").is_none() {
-            d.error("missing-key", f.pos, "'capability' must expose at least one adapter ('exposes')");
+            d.error(
+                "missing-key",
+                f.pos,
+                "'capability' must expose at least one adapter ('exposes')",
+            );
         }
         f.finish(d);
-        Some(Self { pos: node.pos, consumes, exposes, binds })
+        Some(Self {
+            pos: node.pos,
+            consumes,
+            exposes,
+            binds,
+        })
     }
 }

@@ -50,7 +50,8 @@ impl InputParameterSpec {
         let required = f.bool("required", d);
         let value = f.json("value");
         let mapping = f.str("mapping", d);
-        f.get("template").map(|n| crate::decode::string(n, "template", d));
+        f.get("template")
+            .map(|n| crate::decode::string(n, "template", d));
         let items_type = f.get("items").and_then(|n| {
             let mut items = fields(n, "'items'", d)?;
             let t = items.str("type", d);
@@ -58,11 +59,30 @@ impl InputParameterSpec {
             items.finish(d);
             t
         });
-        for key in ["properties", "pattern", "enum", "format", "default", "example", "const", "label"] {
+        for key in [
+            "properties",
+            "pattern",
+            "enum",
+            "format",
+            "default",
+            "example",
+            "const",
+            "label",
+        ] {
             f.get(key);
         }
         f.finish(d);
-        Some(Self { pos: node.pos, name: name?, r#in, r#type, description, required, value, mapping, items_type })
+        Some(Self {
+            pos: node.pos,
+            name: name?,
+            r#in,
+            r#type,
+            description,
+            required,
+            value,
+            mapping,
+            items_type,
+        })
     }
 }
 
@@ -106,7 +126,10 @@ impl OutputParameterSpec {
         let mut value = f.json("value");
         // Consumed outputs write JSONPath in `value` (`value: $.`): it is a mapping.
         if mapping.is_none()
-            && let Some(Spanned { value: Value::String(s), pos }) = &value
+            && let Some(Spanned {
+                value: Value::String(s),
+                pos,
+            }) = &value
             && s.trim_start().starts_with('$')
         {
             mapping = Some(Spanned::new(s.clone(), *pos));
@@ -116,14 +139,39 @@ impl OutputParameterSpec {
             Some(n) => properties(n, d),
             None => Vec::new(),
         };
-        let items = f.get("items").and_then(|n| Self::decode(n, d)).map(Box::new);
-        let values = f.get("values").and_then(|n| Self::decode(n, d)).map(Box::new);
+        let items = f
+            .get("items")
+            .and_then(|n| Self::decode(n, d))
+            .map(Box::new);
+        let values = f
+            .get("values")
+            .and_then(|n| Self::decode(n, d))
+            .map(Box::new);
         let max_length = f.uint("maxLength", d);
         let r#in = f.str("in", d);
-        for key in ["description", "const", "required", "format", "label", "enum", "example"] {
+        for key in [
+            "description",
+            "const",
+            "required",
+            "format",
+            "label",
+            "enum",
+            "example",
+        ] {
             f.get(key);
         }
-        Self { pos, name, r#type, mapping, value, properties, items, values, max_length, r#in }
+        Self {
+            pos,
+            name,
+            r#type,
+            mapping,
+            value,
+            properties,
+            items,
+            values,
+            max_length,
+            r#in,
+        }
     }
 
     /// The declared type, if given.
@@ -151,7 +199,14 @@ fn properties(node: &Node, d: &mut Diagnostics) -> Vec<(Spanned<String>, OutputP
             })
             .collect(),
         other => {
-            d.error("type-mismatch", node.pos, format!("'properties' must be a mapping, found {}", other.type_name()));
+            d.error(
+                "type-mismatch",
+                node.pos,
+                format!(
+                    "'properties' must be a mapping, found {}",
+                    other.type_name()
+                ),
+            );
             Vec::new()
         }
     }
@@ -167,7 +222,12 @@ pub struct WithSpec {
 }
 
 pub(crate) fn decode_with(f: &mut Fields<'_>, d: &mut Diagnostics) -> Vec<WithSpec> {
-    f.map("with", d, |key, v, _| Some(WithSpec { key, value: Spanned::new(v.to_json(), v.pos) }))
+    f.map("with", d, |key, v, _| {
+        Some(WithSpec {
+            key,
+            value: Spanned::new(v.to_json(), v.pos),
+        })
+    })
 }
 
 /// MCP tool hints.
@@ -219,10 +279,27 @@ impl StepSpec {
         let r#type = f.str("type", d);
         let call = f.str("call", d);
         let with = decode_with(&mut f, d);
-        for key in ["index", "match", "lookupValue", "outputParameters", "description", "forEach", "language", "location", "file", "dependencies"] {
+        for key in [
+            "index",
+            "match",
+            "lookupValue",
+            "outputParameters",
+            "description",
+            "forEach",
+            "language",
+            "location",
+            "file",
+            "dependencies",
+        ] {
             f.get(key);
         }
         f.finish(d);
-        Some(Self { pos: node.pos, name, r#type, call, with })
+        Some(Self {
+            pos: node.pos,
+            name,
+            r#type,
+            call,
+            with,
+        })
     }
 }
