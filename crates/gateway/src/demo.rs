@@ -4,8 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context;
-
+use crate::gateway::{Gateway, Source};
 use crate::serve::{self, ServeArgs};
 
 /// The seed capability, bundled so the demo runs from anywhere.
@@ -21,28 +20,28 @@ pub(crate) async fn run() -> anyhow::Result<()> {
         upstream_max_body: 16 * 1024 * 1024,
         max_body: 1024 * 1024,
         bind: std::net::Ipv4Addr::LOCALHOST.into(),
+        no_watch: true,
+        admin: None,
+        drain: Duration::from_secs(5),
         paths: Vec::new(),
     };
     let binds = HashMap::from([("ORY_API_KEY".to_string(), DEMO_KEY.to_string())]);
-    let sources = vec![(
+    let sources = vec![Source::Inline(
         PathBuf::from("capabilities/ory-identities.yml"),
         SEED.to_string(),
     )];
-    let plans = serve::load_plans(&args, &binds, &sources)?;
-    let running = serve::start(&args, &plans)
-        .await
-        .context("starting the demo (is port 8080 or 9090 busy?)")?;
-    let rest = running
-        .listeners
-        .iter()
-        .find(|(n, _)| n.starts_with("rest"))
-        .map(|(_, a)| *a);
+    let mut gateway = Gateway::new(serve::settings(&args, sources, binds)?);
+    gateway.reload().await;
+    if gateway.listeners().is_empty() {
+        anyhow::bail!("the demo could not start its listeners (is port 8080 or 9090 busy?)");
+    }
     println!("naftiko-gateway demo: the Ory Identities seed served against an in-memory Ory fake");
     println!("  upstream (fake Ory admin API): {}", fake.base_url());
-    for (name, addr) in &running.listeners {
-        println!("  {name}: http://{addr}");
+    for (kind, addr) in gateway.listeners() {
+        let path = if kind == "mcp" { "/mcp" } else { "" };
+        println!("  {kind}: http://{addr}{path}");
     }
-    if let Some(addr) = rest {
+    if let Some((_, addr)) = gateway.listeners().into_iter().find(|(k, _)| *k == "rest") {
         let base = format!("http://{addr}/v1/admin/identities");
         println!("\nTry:");
         println!(
@@ -52,7 +51,5 @@ pub(crate) async fn run() -> anyhow::Result<()> {
         println!("  curl -s {base}/<id from the create answer>");
     }
     println!("\nCtrl-C to stop.");
-    serve::wait_for_signal().await;
-    running.shutdown(Duration::from_secs(5)).await;
-    Ok(())
+    serve::serve_until_stopped(gateway, &args).await
 }

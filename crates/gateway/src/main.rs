@@ -4,11 +4,14 @@
 //! exit codes; parsing rules live in `naftiko-spec`, serving in the adapter crates.
 #![forbid(unsafe_code)]
 
+mod admin;
 mod demo;
 mod files;
+mod gateway;
 mod serve;
 mod validate;
 mod vars;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +37,12 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Runs the seed capability against a bundled in-memory Ory fake and prints curl commands.
     Demo,
+    /// Prints the status JSON of a gateway started with `--admin ADDR`.
+    Status {
+        /// The gateway's admin address.
+        #[arg(long, default_value = "127.0.0.1:9901")]
+        admin: std::net::SocketAddr,
+    },
 }
 
 /// Arguments of `validate`.
@@ -75,6 +84,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::Serve(args) => run_async(serve::run(args)),
         Command::Demo => run_async(demo::run()),
+        Command::Status { admin } => run_async(admin::print_status(admin)),
     }
 }
 

@@ -1,20 +1,22 @@
-//! `naftiko-gateway serve`: load, compile, bind every adapter's port, serve until stopped.
+//! `naftiko-gateway serve`: load, compile, bind every adapter's port, reload on change,
+//! serve until stopped.
 
-use std::collections::{BTreeMap, HashMap};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use naftiko_plan::{CompileOptions, Plan, RestAdapterPlan};
-use naftiko_rest::{RestConfig, RestRoutes, RestSource};
-use naftiko_spec::{LoadOptions, Severity};
+use naftiko_plan::CompileOptions;
+use naftiko_rest::RestConfig;
 use naftiko_upstream::{CallOptions, HttpUpstream, Upstream};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::mpsc;
 
-use crate::{files, vars::ProcessVars};
+use crate::admin;
+use crate::gateway::{Gateway, Settings, Source};
+use crate::watch::Watcher;
 
 /// Settings of `serve` (and `demo`).
 #[derive(Debug, Clone, clap::Args)]
@@ -35,6 +37,15 @@ pub(crate) struct ServeArgs {
     /// Address adapters listen on when the file gives none.
     #[arg(long, default_value = "127.0.0.1")]
     pub(crate) bind: IpAddr,
+    /// Do not watch files (SIGHUP still reloads).
+    #[arg(long)]
+    pub(crate) no_watch: bool,
+    /// Serve `GET /status` (JSON) on this address, e.g. 127.0.0.1:9901.
+    #[arg(long)]
+    pub(crate) admin: Option<SocketAddr>,
+    /// How long in-flight requests may take to finish on shutdown or port removal.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub(crate) drain: Duration,
     /// Capability files or directories.
     #[arg(required = true)]
     pub(crate) paths: Vec<PathBuf>,
@@ -58,35 +69,12 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
 }
 
-/// A running gateway: its listeners and how to stop them.
-pub(crate) struct Running {
-    /// Bound addresses, REST adapters first.
-    pub(crate) listeners: Vec<(String, SocketAddr)>,
-    stop: watch::Sender<bool>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Running {
-    /// Stops accepting, lets in-flight requests finish (up to `drain`), then returns.
-    pub(crate) async fn shutdown(self, drain: Duration) {
-        let _ = self.stop.send(true);
-        let all = futures_join(self.tasks);
-        let _ = tokio::time::timeout(drain, all).await;
-    }
-}
-
-async fn futures_join(tasks: Vec<tokio::task::JoinHandle<()>>) {
-    for t in tasks {
-        let _ = t.await;
-    }
-}
-
-/// Loads and compiles every file; prints diagnostics; fails when nothing can be served.
-pub(crate) fn load_plans(
+/// Builds the gateway settings from the command line.
+pub(crate) fn settings(
     args: &ServeArgs,
-    bind_overrides: &HashMap<String, String>,
-    sources: &[(PathBuf, String)],
-) -> anyhow::Result<Vec<(PathBuf, Plan)>> {
+    sources: Vec<Source>,
+    bind_overrides: HashMap<String, String>,
+) -> anyhow::Result<Settings> {
     let mut overrides = HashMap::new();
     for u in &args.upstreams {
         let (ns, url) = u
@@ -94,144 +82,104 @@ pub(crate) fn load_plans(
             .with_context(|| format!("--upstream '{u}' must be NAMESPACE=URL"))?;
         overrides.insert(ns.to_string(), url.to_string());
     }
-    let opts = CompileOptions {
-        upstream_overrides: overrides,
-        call: CallOptions {
-            timeout: args.upstream_timeout,
-            max_body: args.upstream_max_body,
-        },
-    };
     let client: Arc<dyn Upstream> =
         Arc::new(HttpUpstream::new().context("building the upstream HTTP client")?);
-    let mut plans = Vec::new();
-    let mut failed = 0;
-    for (path, source) in sources {
-        let name = path.display().to_string();
-        let loaded = files::load(path, source, LoadOptions::default());
-        for d in loaded
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-        {
-            eprintln!("{}", d.render(&name, source));
-        }
-        let Some(doc) = loaded.servable() else {
-            failed += 1;
-            continue;
-        };
-        let vars = ProcessVars::new(path, bind_overrides.clone());
-        // One pooled client serves every namespace: pools are per host already.
-        match naftiko_plan::compile(doc, &vars, &|_| client.clone(), &opts) {
-            Ok(plan) => plans.push((path.clone(), plan)),
-            Err(diags) => {
-                failed += 1;
-                for d in diags.iter() {
-                    eprintln!("{}", d.render(&name, source));
-                }
-            }
-        }
-    }
-    if plans.is_empty() {
-        bail!("no capability could be served ({failed} file(s) rejected)");
-    }
-    Ok(plans)
-}
-
-/// Binds every REST port and starts serving.
-pub(crate) async fn start(args: &ServeArgs, plans: &[(PathBuf, Plan)]) -> anyhow::Result<Running> {
-    let mut by_addr: BTreeMap<SocketAddr, Vec<&RestAdapterPlan>> = BTreeMap::new();
-    for (_, plan) in plans {
-        for r in &plan.rest {
-            let ip = r
-                .address
-                .as_deref()
-                .map_or(Ok(args.bind), address)
-                .with_context(|| format!("adapter '{}'", r.namespace))?;
-            by_addr
-                .entry(SocketAddr::new(ip, r.port))
-                .or_default()
-                .push(r);
-        }
-    }
-    let (stop, stop_rx) = watch::channel(false);
-    let mut running = Running {
-        listeners: Vec::new(),
-        stop,
-        tasks: Vec::new(),
-    };
-    for (addr, adapters) in by_addr {
-        let names: Vec<&str> = adapters.iter().map(|a| a.namespace.as_str()).collect();
-        let routes = RestRoutes::new(adapters.iter().copied())
-            .with_context(|| format!("REST adapters on {addr}"))?;
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding {addr} for REST adapter {}", names.join(", ")))?;
-        let bound = listener.local_addr()?;
-        tracing::info!(adapter = %names.join(","), "REST listening on http://{bound}");
-        let source: Arc<dyn RestSource> = Arc::new(Arc::new(routes));
-        let app = naftiko_rest::router(
-            source,
-            RestConfig {
-                max_body: args.max_body,
+    Ok(Settings {
+        sources,
+        compile: CompileOptions {
+            upstream_overrides: overrides,
+            call: CallOptions {
+                timeout: args.upstream_timeout,
+                max_body: args.upstream_max_body,
             },
-        );
-        running
-            .listeners
-            .push((format!("rest {}", names.join(",")), bound));
-        running
-            .tasks
-            .push(spawn_server(listener, app, stop_rx.clone()));
-    }
-    Ok(running)
-}
-
-fn address(s: &str) -> anyhow::Result<IpAddr> {
-    match s {
-        "localhost" => Ok(IpAddr::V4(Ipv4Addr::LOCALHOST)),
-        other => other
-            .parse()
-            .with_context(|| format!("'{other}' is not an IP address")),
-    }
-}
-
-pub(crate) fn spawn_server(
-    listener: TcpListener,
-    app: axum::Router,
-    mut stop: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stop.wait_for(|s| *s).await;
-        };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(error = %e, "listener failed");
-        }
+        },
+        bind: args.bind,
+        rest: RestConfig {
+            max_body: args.max_body,
+        },
+        drain: args.drain,
+        bind_overrides,
+        client,
     })
 }
 
-/// `serve`: runs until SIGINT/SIGTERM, then drains.
+/// `serve`: first load, then reload on file changes and SIGHUP until SIGINT/SIGTERM.
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let paths = files::expand(&args.paths).map_err(anyhow::Error::msg)?;
-    let mut sources = Vec::new();
-    for p in paths {
-        let text =
-            std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
-        sources.push((p, text));
+    for p in &args.paths {
+        std::fs::metadata(p).with_context(|| format!("{}", p.display()))?;
     }
-    let plans = load_plans(&args, &HashMap::new(), &sources)?;
-    let running = start(&args, &plans).await?;
+    let sources = args.paths.iter().cloned().map(Source::Path).collect();
+    let gateway = Gateway::new(settings(&args, sources, HashMap::new())?);
+    serve_until_stopped(gateway, &args).await
+}
+
+/// Runs a gateway: first load, watching, admin endpoint, signals, graceful shutdown.
+pub(crate) async fn serve_until_stopped(
+    mut gateway: Gateway,
+    args: &ServeArgs,
+) -> anyhow::Result<()> {
+    gateway.reload().await;
+    if gateway.serving_files() == 0 {
+        bail!("no capability could be served");
+    }
+    let (tx, mut rx) = mpsc::channel(1);
+    let mut watcher = if args.no_watch {
+        None
+    } else {
+        Some(Watcher::start(Duration::from_millis(50), tx.clone())?)
+    };
+    if let Some(w) = watcher.as_mut() {
+        w.watch(&gateway.watch_dirs());
+    }
+    if let Some(addr) = args.admin {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the admin endpoint {addr}"))?;
+        tracing::info!(
+            "admin listening on http://{}/status",
+            listener.local_addr()?
+        );
+        let app = admin::router(gateway.status());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+    }
     tracing::info!(
-        files = plans.len(),
-        listeners = running.listeners.len(),
+        files = gateway.serving_files(),
+        listeners = gateway.listeners().len(),
         "ready"
     );
-    wait_for_signal().await;
+    let mut hup = hangups();
+    loop {
+        tokio::select! {
+            Some(()) = rx.recv() => {}
+            Some(()) = hup.recv() => tracing::info!("SIGHUP: reloading"),
+            () = wait_for_signal() => break,
+        }
+        gateway.reload().await;
+        if let Some(w) = watcher.as_mut() {
+            w.watch(&gateway.watch_dirs());
+        }
+    }
     tracing::info!("shutting down");
-    running.shutdown(Duration::from_secs(10)).await;
+    gateway.shutdown().await;
     Ok(())
+}
+
+/// SIGHUP as a stream of reload requests.
+fn hangups() -> mpsc::Receiver<()> {
+    let (tx, rx) = mpsc::channel(1);
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            let _ = tx.try_send(());
+        }
+    });
+    #[cfg(not(unix))]
+    drop(tx);
+    rx
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

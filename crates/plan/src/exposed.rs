@@ -21,6 +21,8 @@ use crate::unit::{Binding, CallPlan, Source, UnitPlan};
 /// A REST adapter: where it listens and its routes.
 #[derive(Debug, Clone)]
 pub struct RestAdapterPlan {
+    /// Where the adapter is declared (for collision reports).
+    pub pos: naftiko_spec::Pos,
     /// Namespace.
     pub namespace: String,
     /// Listen address (`None` = loopback).
@@ -43,6 +45,8 @@ pub struct RestResourcePlan {
 /// An MCP adapter.
 #[derive(Debug, Clone)]
 pub struct McpAdapterPlan {
+    /// Where the adapter is declared (for collision reports).
+    pub pos: naftiko_spec::Pos,
     /// Namespace: the server's name.
     pub namespace: String,
     /// Listen address (`None` = loopback).
@@ -110,6 +114,7 @@ impl RestAdapterPlan {
             })
             .collect();
         Self {
+            pos: r.adapter.pos,
             namespace: ns.to_string(),
             address: address(&r.adapter),
             port: port(&r.adapter),
@@ -167,6 +172,7 @@ impl McpAdapterPlan {
             })
             .collect();
         Self {
+            pos: m.adapter.pos,
             namespace: ns.to_string(),
             address: address(&m.adapter),
             port: m

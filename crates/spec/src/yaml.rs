@@ -144,8 +144,15 @@ pub fn parse(source: &str) -> Result<Node, Diagnostic> {
 }
 
 fn first_line(s: &str) -> String {
-    let line = s.lines().next().unwrap_or("invalid YAML").trim();
-    // serde-saphyr appends " at line X column Y"; we print the position ourselves.
+    let mut line = s.lines().next().unwrap_or("invalid YAML").trim();
+    // serde-saphyr prefixes "error: line X column Y: " or appends " at line X column Y";
+    // we print the position ourselves.
+    line = line.strip_prefix("error: ").unwrap_or(line);
+    if line.starts_with("line ")
+        && let Some(i) = line.find(": ")
+    {
+        line = &line[i + 2..];
+    }
     match line.rfind(" at line ") {
         Some(i) => line[..i].to_string(),
         None => line.to_string(),
