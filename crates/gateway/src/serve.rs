@@ -37,6 +37,18 @@ pub(crate) struct ServeArgs {
     /// Address adapters listen on when the file gives none.
     #[arg(long, default_value = "127.0.0.1")]
     pub(crate) bind: IpAddr,
+    /// MCP without sessions (plain JSON, no GET stream): for replicas behind a load balancer.
+    #[arg(long)]
+    pub(crate) mcp_stateless: bool,
+    /// An extra allowed `Origin` for MCP (repeatable; loopback origins are always allowed).
+    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+    pub(crate) allowed_origins: Vec<String>,
+    /// An extra allowed `Host` for MCP (repeatable; loopback names are always allowed).
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub(crate) allowed_hosts: Vec<String>,
+    /// Serve the file's MCP adapter over stdin/stdout instead of HTTP (logs go to stderr).
+    #[arg(long)]
+    pub(crate) stdio: bool,
     /// Do not watch files (SIGHUP still reloads).
     #[arg(long)]
     pub(crate) no_watch: bool,
@@ -97,6 +109,13 @@ pub(crate) fn settings(
         rest: RestConfig {
             max_body: args.max_body,
         },
+        mcp: naftiko_mcp::McpConfig {
+            stateless: args.mcp_stateless,
+            allowed_origins: args.allowed_origins.clone(),
+            allowed_hosts: args.allowed_hosts.clone(),
+            max_body: args.max_body,
+            ..naftiko_mcp::McpConfig::default()
+        },
         drain: args.drain,
         bind_overrides,
         client,
@@ -108,9 +127,54 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     for p in &args.paths {
         std::fs::metadata(p).with_context(|| format!("{}", p.display()))?;
     }
+    if args.stdio {
+        return run_stdio(&args).await;
+    }
     let sources = args.paths.iter().cloned().map(Source::Path).collect();
     let gateway = Gateway::new(settings(&args, sources, HashMap::new())?);
     serve_until_stopped(gateway, &args).await
+}
+
+/// `serve --stdio FILE`: the file's MCP adapter over stdin/stdout (newline-delimited
+/// JSON-RPC); stdout carries nothing else.
+async fn run_stdio(args: &ServeArgs) -> anyhow::Result<()> {
+    let [path] = args.paths.as_slice() else {
+        bail!("--stdio serves exactly one capability file");
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let name = path.display().to_string();
+    let loaded = crate::files::load(path, &text, naftiko_spec::LoadOptions::default());
+    for d in loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == naftiko_spec::Severity::Error)
+    {
+        eprintln!("{}", d.render(&name, &text));
+    }
+    let doc = loaded
+        .servable()
+        .with_context(|| format!("{name} has errors"))?;
+    let s = settings(args, Vec::new(), HashMap::new())?;
+    let vars = crate::vars::ProcessVars::new(path, HashMap::new());
+    let client = s.client.clone();
+    let plan =
+        naftiko_plan::compile(doc, &vars, &|_| client.clone(), &s.compile).map_err(|diags| {
+            for d in diags.iter() {
+                eprintln!("{}", d.render(&name, &text));
+            }
+            anyhow::anyhow!("{name} cannot be compiled")
+        })?;
+    let adapter = plan
+        .mcp
+        .into_iter()
+        .next()
+        .with_context(|| format!("{name} has no MCP adapter"))?;
+    tracing::info!(adapter = %adapter.namespace, "MCP on stdio");
+    let source: Arc<dyn naftiko_mcp::McpSource> = Arc::new(Arc::new(adapter));
+    let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+    naftiko_mcp::serve_stdio(source, stdin, tokio::io::stdout()).await?;
+    Ok(())
 }
 
 /// Runs a gateway: first load, watching, admin endpoint, signals, graceful shutdown.

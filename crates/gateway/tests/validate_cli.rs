@@ -1,6 +1,8 @@
 //! `naftiko-gateway validate`, run as the real binary: output formats and exit codes
 //! (0 no errors, 1 errors, 2 usage or I/O).
 #![allow(missing_docs)]
+// clippy's allow-expect-in-tests covers `#[test]` fns, not the helpers here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -21,7 +21,7 @@ pub use model::*;
 /// How strictly to check.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadOptions {
-    /// Schema deviations and unknown keys become errors.
+    /// Every warning (schema deviations, unknown keys, an empty `baseUri`, ...) becomes an error.
     pub strict: bool,
 }
 

@@ -153,6 +153,10 @@ fn first_line(s: &str) -> String {
     {
         line = &line[i + 2..];
     }
+    // Library advice about its own options means nothing to a capability author.
+    if let Some(i) = line.find(" (set DuplicateKeyPolicy") {
+        line = &line[..i];
+    }
     match line.rfind(" at line ") {
         Some(i) => line[..i].to_string(),
         None => line.to_string(),

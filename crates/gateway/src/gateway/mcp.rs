@@ -1,48 +1,62 @@
-//! MCP listeners: the merged MCP adapter of one address, swapped on reload.
+//! MCP listeners: the merged MCP adapter of one address, swapped on reload; sessions
+//! live in the listener, so they survive reloads and see the new tools.
 
 use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
+use naftiko_mcp::{McpConfig, McpSource, Notifier};
 use naftiko_plan::McpAdapterPlan;
 use tokio::net::TcpListener;
 
 use super::listeners::{Listener, Slot};
 
-/// The MCP adapter served on one address.
-#[derive(Default)]
-pub(crate) struct McpSlot(pub(crate) ArcSwapOption<McpAdapterPlan>);
-
-/// An MCP listener.
-pub(crate) fn listener(listener: TcpListener) -> std::io::Result<Listener> {
-    let slot = Arc::new(McpSlot::default());
-    let app = axum::Router::new().fallback(|| async {
-        naftiko_rest::problem(
-            http::StatusCode::NOT_IMPLEMENTED,
-            "mcp_unavailable",
-            "the MCP adapter is not built into this binary yet",
-        )
-    });
-    Listener::spawn(listener, app, Slot::Mcp(slot))
+/// The MCP adapter served on one address, and how to tell its sessions it changed.
+pub(crate) struct McpSlot {
+    plan: ArcSwapOption<McpAdapterPlan>,
+    notifier: std::sync::OnceLock<Notifier>,
 }
 
-/// Publishes a new tool set; returns whether the tools changed (for list_changed).
-pub(crate) fn publish(slot: &McpSlot, plan: Option<McpAdapterPlan>) -> bool {
-    let names = |p: Option<&McpAdapterPlan>| {
+impl McpSource for McpSlot {
+    fn adapter(&self) -> Option<Arc<McpAdapterPlan>> {
+        self.plan.load_full()
+    }
+}
+
+/// An MCP listener.
+pub(crate) fn listener(listener: TcpListener, config: McpConfig) -> std::io::Result<Listener> {
+    let slot = Arc::new(McpSlot {
+        plan: ArcSwapOption::empty(),
+        notifier: std::sync::OnceLock::new(),
+    });
+    let handle = naftiko_mcp::service(slot.clone(), config);
+    let _ = slot.notifier.set(handle.notifier.clone());
+    Listener::spawn(listener, handle.router, Slot::Mcp(slot))
+}
+
+/// Publishes a new tool set and, when the tools changed, sends `list_changed` to sessions.
+pub(crate) fn publish(slot: &McpSlot, plan: Option<McpAdapterPlan>) {
+    let tools = |p: Option<&McpAdapterPlan>| {
         p.map(|p| {
             p.tools
                 .iter()
                 .map(|t| {
                     (
                         t.name.clone(),
-                        t.input_schema.clone(),
                         t.description.clone(),
+                        t.input_schema.clone(),
                     )
                 })
                 .collect::<Vec<_>>()
         })
     };
-    let before = names(slot.0.load().as_deref());
-    let after = names(plan.as_ref());
-    slot.0.store(plan.map(Arc::new));
-    before != after
+    let before = tools(slot.plan.load().as_deref());
+    let after = tools(plan.as_ref());
+    let first = before.is_none();
+    slot.plan.store(plan.map(Arc::new));
+    if before != after
+        && !first
+        && let Some(n) = slot.notifier.get()
+    {
+        n.notify_tools_changed();
+    }
 }

@@ -36,6 +36,7 @@ pub(crate) struct Settings {
     pub(crate) compile: CompileOptions,
     pub(crate) bind: IpAddr,
     pub(crate) rest: RestConfig,
+    pub(crate) mcp: naftiko_mcp::McpConfig,
     pub(crate) drain: Duration,
     pub(crate) bind_overrides: HashMap<String, String>,
     pub(crate) client: Arc<dyn Upstream>,
@@ -335,7 +336,7 @@ impl Gateway {
             if let Some(l) = opened.remove(addr) {
                 let listener = match served {
                     Served::Rest(_) => Listener::rest(l, self.settings.rest),
-                    Served::Mcp(_) => mcp::listener(l),
+                    Served::Mcp(_) => mcp::listener(l, self.settings.mcp.clone()),
                 };
                 match listener {
                     Ok(mut listener) => {

@@ -36,6 +36,8 @@ pub(super) struct CallSite<'a> {
     /// An MCP tool with neither `inputParameters` nor `with` takes the consumed inputs as arguments.
     pub(super) open_arguments: bool,
     pub(super) with: &'a [WithSpec],
+    /// Where the operation or tool making the call is declared.
+    pub(super) pos: crate::diag::Pos,
 }
 
 type Target<'a> = (
@@ -119,6 +121,9 @@ pub(super) fn call_target<'a>(
     if let Some(t) = cx.operations.get(&call.value) {
         return Some(*t);
     }
+    if cx.unresolved_imports.contains(&ns) {
+        return None;
+    }
     if !cx.consumes_namespaces.contains(&ns) {
         let hint = did_you_mean(suggest(ns, cx.consumes_namespaces.iter().copied()));
         d.error(
@@ -201,7 +206,8 @@ fn path_variable_bound(
         );
         return;
     }
-    let pos = site.with.first().map_or(op.pos, |w| w.key.pos);
+    let pos = site.with.first().map_or(site.pos, |w| w.key.pos);
+    let _ = op.pos;
     d.error(
         "path-variable-unbound",
         pos,

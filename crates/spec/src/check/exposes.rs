@@ -34,7 +34,7 @@ pub(super) fn check_exposes(cx: &Context<'_>, exposes: &[ExposesSpec], d: &mut D
                     ports.insert(p.value, p.pos);
                 }
             }
-            None if !stdio && !matches!(e, ExposesSpec::Other(_)) => {
+            None if !stdio && !a.port_declared && !matches!(e, ExposesSpec::Other(_)) => {
                 d.error(
                     "missing-key",
                     a.pos,
@@ -124,6 +124,7 @@ fn rest(cx: &Context<'_>, r: &RestExposesSpec, d: &mut Diagnostics) {
                 declared_inputs: declared,
                 open_arguments: false,
                 with: &op.unit.with,
+                pos: op.pos,
             };
             unit(cx, &site, &op.unit, op.pos, d);
         }
@@ -208,6 +209,7 @@ fn mcp(cx: &Context<'_>, m: &McpExposesSpec, d: &mut Diagnostics) {
             declared_inputs: declared,
             open_arguments: open,
             with: &tool.unit.with,
+            pos: tool.pos,
         };
         unit(cx, &site, &tool.unit, tool.pos, d);
     }

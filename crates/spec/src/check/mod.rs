@@ -33,6 +33,8 @@ pub(crate) struct Context<'a> {
     >,
     /// Namespaces of the inline consumes.
     pub(crate) consumes_namespaces: Vec<&'a str>,
+    /// Namespaces of imports that could not be resolved (already reported once).
+    pub(crate) unresolved_imports: Vec<&'a str>,
 }
 
 /// Runs every semantic check on a decoded document.
@@ -93,10 +95,24 @@ fn context(doc: &DocumentSpec) -> Context<'_> {
             }
         }
     }
+    let unresolved_imports = doc
+        .capability
+        .iter()
+        .flat_map(|c| c.consumes.iter())
+        .filter_map(|c| match c {
+            ConsumesSpec::Import(i) => i
+                .alias
+                .as_ref()
+                .or(i.import.as_ref())
+                .map(|s| s.value.as_str()),
+            ConsumesSpec::Http(_) => None,
+        })
+        .collect();
     Context {
         bind_vars,
         operations,
         consumes_namespaces,
+        unresolved_imports,
     }
 }
 

@@ -29,6 +29,8 @@ pub struct AdapterSpec {
     pub namespace: Option<Spanned<String>>,
     /// Port to listen on.
     pub port: Option<Spanned<u64>>,
+    /// Whether a `port` key is present (even with an unusable value).
+    pub port_declared: bool,
     /// Address to listen on (default: loopback).
     pub address: Option<Spanned<String>>,
     /// Description (MCP: the server's `instructions`).
@@ -215,10 +217,13 @@ impl ExposesSpec {
 
 impl AdapterSpec {
     fn read(f: &mut Fields<'_>, pos: Pos, d: &mut Diagnostics) -> Self {
+        let port = f.uint("port", d);
+        let port_declared = port.is_some() || f.get("port").is_some();
         Self {
             pos,
             namespace: f.str("namespace", d),
-            port: f.uint("port", d),
+            port,
+            port_declared,
             address: f.str("address", d),
             description: f.str("description", d),
             authentication: f

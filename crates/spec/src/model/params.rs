@@ -139,10 +139,7 @@ impl OutputParameterSpec {
             Some(n) => properties(n, d),
             None => Vec::new(),
         };
-        let items = f
-            .get("items")
-            .and_then(|n| Self::decode(n, d))
-            .map(Box::new);
+        let items = f.get("items").and_then(|n| items(n, d)).map(Box::new);
         let values = f
             .get("values")
             .and_then(|n| Self::decode(n, d))
@@ -177,6 +174,25 @@ impl OutputParameterSpec {
     /// The declared type, if given.
     pub fn type_name(&self) -> Option<&str> {
         self.r#type.as_ref().map(|s| s.value.as_str())
+    }
+}
+
+/// `items` as one shape, or (orchestrated outputs) a list of named fields of each element.
+fn items(node: &Node, d: &mut Diagnostics) -> Option<OutputParameterSpec> {
+    match &node.kind {
+        Kind::Seq(_) => Some(OutputParameterSpec {
+            pos: node.pos,
+            name: None,
+            r#type: Some(Spanned::new("object".into(), node.pos)),
+            mapping: None,
+            value: None,
+            properties: properties(node, d),
+            items: None,
+            values: None,
+            max_length: None,
+            r#in: None,
+        }),
+        _ => OutputParameterSpec::decode(node, d),
     }
 }
 

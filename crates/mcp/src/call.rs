@@ -1,0 +1,261 @@
+//! `tools/call`: argument checks, running the tool's unit (the same
+//! [`naftiko_plan::UnitPlan::invoke`] the REST adapter calls), cancellation, and rendering
+//! the answer as a `CallToolResult`.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use naftiko_plan::{Answer, AnswerBody, JsonArgs};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use tokio::task::AbortHandle;
+
+use crate::catalog::Catalog;
+use crate::jsonrpc::{RpcError, push_str_json, to_json};
+use crate::schema::check_arguments;
+
+/// Calls in flight on one session (or stdio connection), by raw request id, so
+/// `notifications/cancelled` can abort them.
+#[derive(Debug, Default)]
+pub(crate) struct Inflight {
+    calls: Mutex<HashMap<String, (u64, AbortHandle)>>,
+    seq: AtomicU64,
+}
+
+impl Inflight {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, (u64, AbortHandle)>> {
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn register(&self, id: &str, handle: AbortHandle) -> u64 {
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        self.lock().insert(id.to_owned(), (seq, handle));
+        seq
+    }
+
+    fn finish(&self, id: &str, seq: u64) {
+        let mut calls = self.lock();
+        // A reused id may already name a newer call; only remove our own entry.
+        if calls.get(id).is_some_and(|(s, _)| *s == seq) {
+            calls.remove(id);
+        }
+    }
+
+    /// Aborts the call with this raw id; unknown or finished ids are ignored (the spec
+    /// allows the race).
+    pub(crate) fn cancel(&self, id: &str) {
+        if let Some((_, handle)) = self.lock().remove(id) {
+            handle.abort();
+        }
+    }
+}
+
+/// What `tools/call` produced.
+#[derive(Debug)]
+pub(crate) enum CallOutcome {
+    /// A `CallToolResult` object (without the closing brace's extras: see [`call`]).
+    Result(String),
+    /// A protocol error (unknown tool, malformed params).
+    Error(RpcError),
+    /// Cancelled by `notifications/cancelled`: nothing is answered.
+    Cancelled,
+}
+
+#[derive(Deserialize)]
+struct CallParams<'a> {
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default)]
+    arguments: Option<Value>,
+}
+
+/// Runs `tools/call`. `extra` is appended inside the result object.
+pub(crate) async fn call(catalog: &Catalog, id: &RawValue, params: Option<&RawValue>, inflight: Option<&Inflight>, extra: &str) -> CallOutcome {
+    let Some(params) = params else {
+        return CallOutcome::Error(RpcError::invalid_params("Invalid params: missing params"));
+    };
+    let params: CallParams<'_> = match serde_json::from_str(params.get()) {
+        Ok(p) => p,
+        Err(e) => return CallOutcome::Error(RpcError::invalid_params(format!("Invalid params: {e}"))),
+    };
+    let Some(name) = params.name else {
+        return CallOutcome::Error(RpcError::invalid_params("Invalid params: missing tool name"));
+    };
+    let Some(tool) = catalog.tool(&name) else {
+        return CallOutcome::Error(RpcError::invalid_params(format!("Unknown tool: {name}")));
+    };
+    // From 2025-11-25 bad arguments are tool errors (the model can read and fix them), and
+    // a result is never wrong for older clients either.
+    let args = match params.arguments {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m,
+        Some(_) => return CallOutcome::Result(tool_error(&format!("invalid arguments for tool '{name}': arguments must be a JSON object"), extra)),
+    };
+    if let Err(why) = check_arguments(&tool.input_schema, &args) {
+        return CallOutcome::Result(tool_error(&format!("invalid arguments for tool '{name}': {why}"), extra));
+    }
+    let unit = Arc::clone(&tool.unit);
+    // Spawned so that a client disconnect does not abort a half-done upstream write (the
+    // transports page: a disconnect is not a cancellation); only `notifications/cancelled`
+    // aborts it.
+    let task = tokio::spawn(async move { unit.invoke(&JsonArgs(args)).await });
+    let registered = inflight.map(|f| (f, f.register(id.get(), task.abort_handle())));
+    let joined = task.await;
+    if let Some((f, seq)) = registered {
+        f.finish(id.get(), seq);
+    }
+    match joined {
+        Ok(Ok(answer)) => CallOutcome::Result(render_answer(&answer, extra)),
+        Ok(Err(e)) => {
+            tracing::trace!(tool = %name, code = e.code(), "tool call failed");
+            CallOutcome::Result(tool_error(&e.to_string(), extra))
+        }
+        Err(e) if e.is_cancelled() => CallOutcome::Cancelled,
+        Err(_) => CallOutcome::Result(tool_error("internal error: the tool call panicked", extra)),
+    }
+}
+
+/// `isError: true` with one text block.
+pub(crate) fn tool_error(text: &str, extra: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    out.push_str("{\"content\":[{\"type\":\"text\",\"text\":");
+    push_str_json(&mut out, text);
+    out.push_str("}],\"isError\":true");
+    out.push_str(extra);
+    out.push('}');
+    out
+}
+
+/// Renders an answer: upstream status >= 400 is a tool error carrying the upstream body; a
+/// JSON body becomes compact text (and `structuredContent` when it is an object); no body
+/// is an empty, successful result.
+pub(crate) fn render_answer(answer: &Answer, extra: &str) -> String {
+    let failed = answer.status.as_u16() >= 400;
+    let body = match &answer.body {
+        AnswerBody::Empty => None,
+        AnswerBody::Json(v) => Some(Body::Json(Cow::Owned(to_json(v)))),
+        AnswerBody::Bytes { bytes, content_type } => {
+            let ct = content_type.as_ref().and_then(|c| c.to_str().ok()).unwrap_or("");
+            Some(match serde_json::from_slice::<&RawValue>(bytes) {
+                Ok(raw) => Body::Json(compact(raw.get())),
+                Err(_) => media_kind(ct).map_or_else(|| Body::Text(String::from_utf8_lossy(bytes)), |kind| Body::Media { kind, mime: ct, data: STANDARD.encode(bytes) }),
+            })
+        }
+    };
+    let mut out = String::with_capacity(256);
+    out.push_str("{\"content\":[");
+    let mut structured = None;
+    match &body {
+        None if failed => push_text(&mut out, &format!("upstream answered HTTP {}", answer.status)),
+        None => {}
+        Some(Body::Json(json)) => {
+            push_text(&mut out, json);
+            if !failed && json.starts_with('{') {
+                structured = Some(json);
+            }
+        }
+        Some(Body::Text(text)) => push_text(&mut out, text),
+        Some(Body::Media { kind, mime, data }) => {
+            out.push_str("{\"type\":\"");
+            out.push_str(kind);
+            out.push_str("\",\"data\":");
+            push_str_json(&mut out, data);
+            out.push_str(",\"mimeType\":");
+            push_str_json(&mut out, mime);
+            out.push('}');
+        }
+    }
+    out.push(']');
+    if let Some(json) = structured {
+        out.push_str(",\"structuredContent\":");
+        out.push_str(json);
+    }
+    out.push_str(if failed { ",\"isError\":true" } else { ",\"isError\":false" });
+    out.push_str(extra);
+    out.push('}');
+    out
+}
+
+enum Body<'a> {
+    Json(Cow<'a, str>),
+    Text(Cow<'a, str>),
+    Media { kind: &'static str, mime: &'a str, data: String },
+}
+
+fn push_text(out: &mut String, text: &str) {
+    out.push_str("{\"type\":\"text\",\"text\":");
+    push_str_json(out, text);
+    out.push('}');
+}
+
+/// Binary bodies MCP has a content type for.
+fn media_kind(content_type: &str) -> Option<&'static str> {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if essence.starts_with("image/") {
+        Some("image")
+    } else if essence.starts_with("audio/") {
+        Some("audio")
+    } else {
+        None
+    }
+}
+
+/// Removes insignificant whitespace from valid JSON text (pretty-printed upstream bodies
+/// cost tokens for nothing), without building a tree.
+fn compact(json: &str) -> Cow<'_, str> {
+    if !json.bytes().any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t')) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if !matches!(c, ' ' | '\n' | '\r' | '\t') {
+            in_string = c == '"';
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use http::{HeaderMap, HeaderValue, StatusCode};
+    use serde_json::json;
+
+    use super::*;
+
+    fn answer(status: u16, body: AnswerBody) -> Value {
+        let a = Answer { status: StatusCode::from_u16(status).unwrap(), headers: HeaderMap::new(), body };
+        serde_json::from_str(&render_answer(&a, "")).unwrap()
+    }
+
+    fn bytes(s: &str, ct: &'static str) -> AnswerBody {
+        AnswerBody::Bytes { bytes: Bytes::from(s.to_owned()), content_type: Some(HeaderValue::from_static(ct)) }
+    }
+
+    #[test]
+    fn renders() {
+        assert_eq!(answer(200, bytes("{ \"a\" : [1, \"x y\\\" z\"] }", "application/json")), json!({"content":[{"type":"text","text":"{\"a\":[1,\"x y\\\" z\"]}"}],"structuredContent":{"a":[1,"x y\" z"]},"isError":false}));
+        assert_eq!(answer(200, bytes("[1, 2]", "application/json")), json!({"content":[{"type":"text","text":"[1,2]"}],"isError":false}));
+        assert_eq!(answer(204, AnswerBody::Empty), json!({"content":[],"isError":false}));
+        assert_eq!(answer(404, bytes("{\"error\":{}}", "application/json")), json!({"content":[{"type":"text","text":"{\"error\":{}}"}],"isError":true}));
+        assert_eq!(answer(500, AnswerBody::Empty), json!({"content":[{"type":"text","text":"upstream answered HTTP 500 Internal Server Error"}],"isError":true}));
+        assert_eq!(answer(200, bytes("hello\n", "text/plain")), json!({"content":[{"type":"text","text":"hello\n"}],"isError":false}));
+        assert_eq!(answer(200, AnswerBody::Json(json!({"k":"v"}))), json!({"content":[{"type":"text","text":"{\"k\":\"v\"}"}],"structuredContent":{"k":"v"},"isError":false}));
+        assert_eq!(answer(200, bytes("\u{89}PNG", "image/png"))["content"][0]["type"], "image");
+    }
+}

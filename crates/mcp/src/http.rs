@@ -1,0 +1,317 @@
+//! The Streamable HTTP transport, written directly on axum: one endpoint (`/mcp` and `/`)
+//! serving POST (JSON-RPC in, `application/json` out), GET (an SSE stream per session for
+//! `notifications/tools/list_changed`) and DELETE (end a session).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use futures_util::stream;
+use http::header::{self, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
+use http::{HeaderMap, Method, StatusCode};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::catalog::Catalog;
+use crate::dispatch::{Core, Ctx, Reply, meta_version};
+use crate::error::{HttpError, json_response, rpc_status};
+use crate::guard::{Guard, accepts};
+use crate::jsonrpc::{HEADER_MISMATCH, Kind, Message, RpcError, Version, error_response, from_serde};
+use crate::session::{Session, Sessions};
+use crate::{McpConfig, McpSource, Notifier};
+
+const SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
+const PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
+const MCP_METHOD: HeaderName = HeaderName::from_static("mcp-method");
+const MCP_NAME: HeaderName = HeaderName::from_static("mcp-name");
+const LIST_CHANGED: &str = r#"{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"#;
+
+/// The HTTP MCP server of one adapter, and the handle that announces tool changes to it.
+#[derive(Debug, Clone)]
+pub struct McpHandle {
+    /// Serves POST, GET and DELETE on `/mcp` and `/`.
+    pub router: Router,
+    /// Sends `notifications/tools/list_changed` on the router's open GET streams.
+    pub notifier: Notifier,
+}
+
+impl McpHandle {
+    /// Announces that the tools changed (e.g. after a hot reload).
+    pub fn notify_tools_changed(&self) {
+        self.notifier.notify_tools_changed();
+    }
+}
+
+/// Builds the HTTP server and its notifier.
+pub fn service(source: Arc<dyn McpSource>, config: McpConfig) -> McpHandle {
+    let notifier = Notifier::new();
+    let app = Arc::new(App {
+        core: Core::new(source),
+        sessions: Sessions::new(config.session_idle, config.max_sessions),
+        guard: Guard::new(&config),
+        config,
+        notifier: notifier.clone(),
+    });
+    let router = Router::new().route("/", any(handle)).route("/mcp", any(handle)).with_state(app);
+    McpHandle { router, notifier }
+}
+
+/// The HTTP server alone (no way to announce tool changes later; see [`service`]).
+pub fn router(source: Arc<dyn McpSource>, config: McpConfig) -> Router {
+    service(source, config).router
+}
+
+struct App {
+    core: Core,
+    sessions: Sessions,
+    guard: Guard,
+    config: McpConfig,
+    notifier: Notifier,
+}
+
+async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let origin = match app.guard.check(&parts.headers) {
+        Ok(o) => o,
+        Err(e) => return e.into_response(),
+    };
+    let h = &parts.headers;
+    let result = match parts.method {
+        Method::POST => app.post(h, body).await,
+        Method::GET => app.get(h),
+        Method::DELETE => app.delete(h),
+        Method::OPTIONS => Ok(preflight(h)),
+        _ => Err(HttpError::MethodNotAllowed),
+    };
+    let mut resp = result.unwrap_or_else(IntoResponse::into_response);
+    if let Some(origin) = origin {
+        // Browser clients (e.g. the Inspector in direct mode) need CORS to read answers.
+        let headers = resp.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("mcp-session-id, mcp-protocol-version"));
+        headers.append(header::VARY, HeaderValue::from_static("origin"));
+    }
+    resp
+}
+
+fn preflight(h: &HeaderMap) -> Response {
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    let headers = resp.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, DELETE, OPTIONS"));
+    let asked = h.get(header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked.unwrap_or(HeaderValue::from_static("content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id")));
+    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    resp
+}
+
+fn accepted() -> Response {
+    StatusCode::ACCEPTED.into_response()
+}
+
+/// `MCP-Protocol-Version`: missing is fine (served as the session's version, else
+/// 2025-03-26); present and unsupported is 400.
+fn header_version(h: &HeaderMap) -> Result<Option<Version>, HttpError> {
+    let Some(v) = h.get(PROTOCOL_VERSION) else { return Ok(None) };
+    let text = String::from_utf8_lossy(v.as_bytes());
+    Version::parse(text.trim()).map(Some).ok_or_else(|| HttpError::rpc(RpcError::unsupported_version(&text)))
+}
+
+async fn read_body(h: &HeaderMap, body: Body, max: usize) -> Result<Bytes, HttpError> {
+    let declared = h.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(HttpError::TooLarge);
+    }
+    axum::body::to_bytes(body, max).await.map_err(|_| HttpError::TooLarge)
+}
+
+impl App {
+    fn stateful(&self) -> bool {
+        !self.config.stateless
+    }
+
+    /// The request's session: required (and must be live) when stateful.
+    fn session(&self, h: &HeaderMap) -> Result<Option<Arc<Session>>, HttpError> {
+        if !self.stateful() {
+            return Ok(None);
+        }
+        let id = h.get(SESSION_ID).ok_or(HttpError::MissingSession)?;
+        let id = id.to_str().map_err(|_| HttpError::UnknownSession)?;
+        self.sessions.get(id).map(Some).ok_or(HttpError::UnknownSession)
+    }
+
+    async fn post(&self, h: &HeaderMap, body: Body) -> Result<Response, HttpError> {
+        let catalog = self.core.catalog().ok_or(HttpError::Gone)?;
+        if !accepts(h, "application/json") {
+            return Err(HttpError::NotAcceptable("application/json"));
+        }
+        let version = header_version(h)?;
+        let bytes = read_body(h, body, self.config.max_body).await?;
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'[') => self.post_batch(h, version, &bytes).await,
+            Some(_) => self.post_single(h, version, &catalog, &bytes).await,
+            None => Err(HttpError::rpc(RpcError::parse("Parse error: empty body"))),
+        }
+    }
+
+    async fn post_single(&self, h: &HeaderMap, version: Option<Version>, catalog: &Catalog, bytes: &[u8]) -> Result<Response, HttpError> {
+        let msg = Message::parse(bytes).map_err(HttpError::rpc)?;
+        let kind = msg.kind().map_err(|error| HttpError::Rpc { id: msg.id().map(|i| i.get().to_owned()), error })?;
+        let modern = version.is_some_and(|v| !v.has_handshake());
+        match kind {
+            Kind::Request { id, method: "initialize", params } => {
+                let (negotiated, body) = self.core.initialize(catalog, id, params, self.stateful());
+                let mut resp = json_response(StatusCode::OK, body);
+                if self.stateful() {
+                    let session = self.sessions.create(negotiated).map_err(|_| HttpError::Internal)?;
+                    let value = HeaderValue::from_str(&session.id).map_err(|_| HttpError::Internal)?;
+                    resp.headers_mut().insert(SESSION_ID, value);
+                }
+                Ok(resp)
+            }
+            // 2026-07-28 requests carry their context and have no session; a legacy server
+            // must still answer the `server/discover` probe quickly.
+            Kind::Request { id, method, params } if modern || method == "server/discover" => self.post_stateless(h, version, id, method, params).await,
+            Kind::Request { id, method, params } => {
+                let session = self.session(h)?;
+                let ctx = Ctx {
+                    version: session.as_ref().map_or(version.unwrap_or(Version::V2025_03_26), |s| s.version),
+                    inflight: session.as_deref().map(|s| &s.inflight),
+                };
+                let reply = self.core.request(ctx, id, method, params).await;
+                Ok(reply_response(h, reply, id, false))
+            }
+            Kind::Notification { method, params } => {
+                let session = if modern { None } else { self.session(h)? };
+                self.core.notification(session.as_deref().map(|s| &s.inflight), method, params);
+                Ok(accepted())
+            }
+            Kind::Response => {
+                if !modern {
+                    self.session(h)?;
+                }
+                Ok(accepted())
+            }
+        }
+    }
+
+    /// A 2026-07-28 request (or a `server/discover` probe): checks the mirrored headers
+    /// against the body, then answers without a session.
+    async fn post_stateless(&self, h: &HeaderMap, header: Option<Version>, id: &RawValue, method: &str, params: Option<&RawValue>) -> Result<Response, HttpError> {
+        let mismatch = |what: String| HttpError::Rpc { id: Some(id.get().to_owned()), error: RpcError::new(HEADER_MISMATCH, format!("Header mismatch: {what}")) };
+        if let Some(m) = h.get(MCP_METHOD).filter(|m| m.as_bytes() != method.as_bytes()) {
+            return Err(mismatch(format!("Mcp-Method header value '{}' does not match body value '{method}'", String::from_utf8_lossy(m.as_bytes()))));
+        }
+        let meta = meta_version(params);
+        if let (Some(m), Some(hv)) = (&meta, header)
+            && m != hv.as_str()
+        {
+            return Err(mismatch(format!("MCP-Protocol-Version header value '{}' does not match body value '{m}'", hv.as_str())));
+        }
+        if method == "tools/call"
+            && let (Some(header_name), Some(body_name)) = (h.get(MCP_NAME), tool_name(params))
+            && decode_header(header_name).as_deref() != Some(body_name.as_str())
+        {
+            return Err(mismatch(format!("Mcp-Name header does not match body value '{body_name}'")));
+        }
+        let version = match (meta.as_deref(), header) {
+            (Some(m), _) => Version::parse(m).ok_or_else(|| HttpError::Rpc { id: Some(id.get().to_owned()), error: RpcError::unsupported_version(m) })?,
+            (None, Some(v)) => v,
+            (None, None) => Version::V2026_07_28,
+        };
+        let ctx = Ctx { version, inflight: None };
+        let reply = self.core.request(ctx, id, method, params).await;
+        Ok(reply_response(h, reply, id, !version.has_handshake()))
+    }
+
+    async fn post_batch(&self, h: &HeaderMap, header: Option<Version>, bytes: &[u8]) -> Result<Response, HttpError> {
+        let items: Vec<&RawValue> = serde_json::from_slice(bytes).map_err(|e| HttpError::rpc(from_serde(&e)))?;
+        let session = match header {
+            Some(v) if !v.has_handshake() => None,
+            _ => self.session(h)?,
+        };
+        let version = session.as_ref().map_or(header.unwrap_or(Version::V2025_03_26), |s| s.version);
+        if !version.allows_batches() {
+            let why = format!("Invalid Request: JSON-RPC batches are not supported in protocol version {}", version.as_str());
+            return Err(HttpError::rpc(RpcError::invalid_request(why)));
+        }
+        if items.is_empty() {
+            return Err(HttpError::rpc(RpcError::invalid_request("Invalid Request: empty batch")));
+        }
+        let ctx = Ctx { version, inflight: session.as_deref().map(|s| &s.inflight) };
+        Ok(match self.core.batch(ctx, &items).await {
+            Some(body) => json_response(StatusCode::OK, body),
+            None => accepted(),
+        })
+    }
+
+    fn get(&self, h: &HeaderMap) -> Result<Response, HttpError> {
+        if !self.stateful() {
+            return Err(HttpError::MethodNotAllowed);
+        }
+        self.core.catalog().ok_or(HttpError::Gone)?;
+        if !accepts(h, "text/event-stream") {
+            return Err(HttpError::NotAcceptable("text/event-stream"));
+        }
+        header_version(h)?;
+        let session = self.session(h)?.ok_or(HttpError::MissingSession)?;
+        let state = (session.open_stream(), self.notifier.subscribe(), Arc::clone(&self.core.source));
+        let events = stream::unfold(state, |(mut guard, mut changes, source)| async move {
+            tokio::select! {
+                () = guard.superseded() => None,
+                changed = changes.changed() => match changed {
+                    Ok(()) if source.adapter().is_some() => Some((Ok::<_, Infallible>(Event::default().event("message").data(LIST_CHANGED)), (guard, changes, source))),
+                    _ => None,
+                },
+            }
+        });
+        let sse = Sse::new(events).keep_alive(KeepAlive::new());
+        Ok(([(HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no"))], sse).into_response())
+    }
+
+    fn delete(&self, h: &HeaderMap) -> Result<Response, HttpError> {
+        if !self.stateful() {
+            return Err(HttpError::MethodNotAllowed);
+        }
+        let id = h.get(SESSION_ID).ok_or(HttpError::MissingSession)?;
+        let id = id.to_str().map_err(|_| HttpError::UnknownSession)?;
+        if self.sessions.remove(id) { Ok(StatusCode::OK.into_response()) } else { Err(HttpError::UnknownSession) }
+    }
+}
+
+/// The HTTP answer to one request's reply.
+fn reply_response(h: &HeaderMap, reply: Reply, id: &RawValue, modern: bool) -> Response {
+    match reply {
+        Reply::Ok(body) => json_response(StatusCode::OK, body),
+        Reply::Err(e) => json_response(rpc_status(e.code, modern), error_response(Some(id), &e)),
+        // A cancelled request gets no JSON-RPC answer: an SSE stream that closes without
+        // one (what a streaming server does), or 204 for a JSON-only client.
+        Reply::Cancelled if accepts(h, "text/event-stream") => ([(CONTENT_TYPE, "text/event-stream")], "").into_response(),
+        Reply::Cancelled => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct NameOnly {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+fn tool_name(params: Option<&RawValue>) -> Option<String> {
+    serde_json::from_str::<NameOnly>(params?.get()).ok()?.name
+}
+
+/// A mirrored header value, decoding the `=?base64?...?=` form.
+fn decode_header(v: &HeaderValue) -> Option<String> {
+    let text = v.to_str().ok()?;
+    match text.strip_prefix("=?base64?").and_then(|t| t.strip_suffix("?=")) {
+        Some(b64) => String::from_utf8(STANDARD.decode(b64).ok()?).ok(),
+        None => Some(text.to_owned()),
+    }
+}

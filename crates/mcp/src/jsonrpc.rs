@@ -1,0 +1,262 @@
+//! JSON-RPC 2.0 framing: protocol versions, a borrowed message parser (ids and params stay
+//! raw text, so a request is parsed once), error objects and response writers that write
+//! straight into the output string.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// An MCP protocol revision this server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Version {
+    V2024_11_05,
+    V2025_03_26,
+    V2025_06_18,
+    V2025_11_25,
+    /// Stateless revision: no `initialize`, per-request `_meta`, `server/discover`.
+    V2026_07_28,
+}
+
+impl Version {
+    /// What `initialize` counter-offers when the client's version is unknown.
+    pub(crate) const LATEST_HANDSHAKE: Self = Self::V2025_11_25;
+    /// Every revision, newest first (`server/discover`'s `supportedVersions`).
+    pub(crate) const ALL: [Self; 5] = [Self::V2026_07_28, Self::V2025_11_25, Self::V2025_06_18, Self::V2025_03_26, Self::V2024_11_05];
+
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::V2024_11_05 => "2024-11-05",
+            Self::V2025_03_26 => "2025-03-26",
+            Self::V2025_06_18 => "2025-06-18",
+            Self::V2025_11_25 => "2025-11-25",
+            Self::V2026_07_28 => "2026-07-28",
+        }
+    }
+
+    /// 2025-03-26 made receiving batches a MUST; 2025-06-18 removed them.
+    pub(crate) fn allows_batches(self) -> bool {
+        self <= Self::V2025_03_26
+    }
+
+    /// Whether this revision negotiates with `initialize` (the 2026 one does not).
+    pub(crate) fn has_handshake(self) -> bool {
+        self < Self::V2026_07_28
+    }
+}
+
+/// One JSON-RPC message as sent, fields borrowed from the request bytes.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Message<'a> {
+    #[serde(default, borrow)]
+    jsonrpc: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    id: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    method: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    params: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    result: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    error: Option<&'a RawValue>,
+}
+
+/// Keeps an explicit `null` as `Some("null")`: `"id": null` is not the same as no id.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
+/// What a well-formed message is.
+#[derive(Debug)]
+pub(crate) enum Kind<'m> {
+    Request { id: &'m RawValue, method: &'m str, params: Option<&'m RawValue> },
+    Notification { method: &'m str, params: Option<&'m RawValue> },
+    /// A response to a request we never send; accepted and ignored.
+    Response,
+}
+
+impl<'a> Message<'a> {
+    /// Parses one message; the error tells a syntax error (-32700) from a wrong shape (-32600).
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self, RpcError> {
+        serde_json::from_slice(bytes).map_err(|e| from_serde(&e))
+    }
+
+    /// The id, when it is usable for an error answer (a string or a number).
+    pub(crate) fn id(&self) -> Option<&RawValue> {
+        self.id.filter(|id| valid_id(id))
+    }
+
+    /// Checks the envelope.
+    pub(crate) fn kind(&self) -> Result<Kind<'_>, RpcError> {
+        if self.jsonrpc.as_deref() != Some("2.0") {
+            return Err(RpcError::invalid_request("Invalid Request: jsonrpc must be \"2.0\""));
+        }
+        let params = self.params.filter(|p| p.get() != "null");
+        match (&self.method, self.id) {
+            (Some(method), Some(id)) if valid_id(id) => Ok(Kind::Request { id, method, params }),
+            (Some(_), Some(_)) => Err(RpcError::invalid_request("Invalid Request: id must be a string or a number")),
+            (Some(method), None) => Ok(Kind::Notification { method, params }),
+            (None, Some(_)) if self.result.is_some() || self.error.is_some() => Ok(Kind::Response),
+            (None, _) => Err(RpcError::invalid_request("Invalid Request: missing method")),
+        }
+    }
+}
+
+fn valid_id(id: &RawValue) -> bool {
+    matches!(id.get().as_bytes().first(), Some(b'"' | b'-' | b'0'..=b'9'))
+}
+
+/// Maps a serde failure to -32700 (not JSON) or -32600 (JSON of the wrong shape).
+pub(crate) fn from_serde(e: &serde_json::Error) -> RpcError {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => RpcError::parse("Parse error: the body is not valid JSON"),
+        Category::Data => RpcError::invalid_request("Invalid Request: not a JSON-RPC message"),
+    }
+}
+
+/// A JSON-RPC error object.
+#[derive(Debug, Clone)]
+pub(crate) struct RpcError {
+    pub(crate) code: i32,
+    pub(crate) message: Cow<'static, str>,
+    pub(crate) data: Option<Value>,
+}
+
+pub(crate) const PARSE_ERROR: i32 = -32700;
+pub(crate) const INVALID_REQUEST: i32 = -32600;
+pub(crate) const METHOD_NOT_FOUND: i32 = -32601;
+pub(crate) const INVALID_PARAMS: i32 = -32602;
+pub(crate) const INTERNAL_ERROR: i32 = -32603;
+/// 2026-07-28: a mirrored header disagrees with the body.
+pub(crate) const HEADER_MISMATCH: i32 = -32020;
+/// 2026-07-28: the requested protocol version is not supported.
+pub(crate) const UNSUPPORTED_VERSION: i32 = -32022;
+/// Implementation-defined transport refusals (session, origin, accept), as the SDKs do.
+pub(crate) const SERVER_ERROR: i32 = -32000;
+/// Implementation-defined: the session id is unknown or expired.
+pub(crate) const SESSION_NOT_FOUND: i32 = -32001;
+
+impl RpcError {
+    pub(crate) fn new(code: i32, message: impl Into<Cow<'static, str>>) -> Self {
+        Self { code, message: message.into(), data: None }
+    }
+    pub(crate) fn parse(message: &'static str) -> Self {
+        Self::new(PARSE_ERROR, message)
+    }
+    pub(crate) fn invalid_request(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(INVALID_REQUEST, message)
+    }
+    pub(crate) fn invalid_params(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(INVALID_PARAMS, message)
+    }
+    pub(crate) fn method_not_found(method: &str) -> Self {
+        Self::new(METHOD_NOT_FOUND, format!("Method not found: {method}"))
+    }
+    pub(crate) fn unsupported_version(requested: &str) -> Self {
+        let supported: Vec<&str> = Version::ALL.iter().map(|v| v.as_str()).collect();
+        let mut e = Self::new(UNSUPPORTED_VERSION, format!("Unsupported protocol version: {requested}"));
+        e.data = Some(serde_json::json!({ "supported": supported, "requested": requested }));
+        e
+    }
+}
+
+/// Appends `{"jsonrpc":"2.0","id":ID,"result":RESULT}`; `result` is already JSON.
+pub(crate) fn write_result(out: &mut String, id: &RawValue, result: &str) {
+    out.push_str("{\"jsonrpc\":\"2.0\",\"id\":");
+    out.push_str(id.get());
+    out.push_str(",\"result\":");
+    out.push_str(result);
+    out.push('}');
+}
+
+/// Appends an error response; without a usable id the id is `null`.
+pub(crate) fn write_error(out: &mut String, id: Option<&RawValue>, e: &RpcError) {
+    out.push_str("{\"jsonrpc\":\"2.0\",\"id\":");
+    out.push_str(id.map_or("null", RawValue::get));
+    out.push_str(",\"error\":{\"code\":");
+    out.push_str(&e.code.to_string());
+    out.push_str(",\"message\":");
+    push_str_json(out, &e.message);
+    if let Some(data) = &e.data {
+        out.push_str(",\"data\":");
+        out.push_str(&to_json(data));
+    }
+    out.push_str("}}");
+}
+
+/// An error response as a new string.
+pub(crate) fn error_response(id: Option<&RawValue>, e: &RpcError) -> String {
+    let mut out = String::with_capacity(96 + e.message.len());
+    write_error(&mut out, id, e);
+    out
+}
+
+/// Appends `s` as a JSON string literal.
+pub(crate) fn push_str_json(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if esc.is_empty() {
+            out.push_str(&format!("\\u{b:04x}"));
+        } else {
+            out.push_str(esc);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+/// Serialises a value; serialising a `Value` or a plain struct of strings cannot fail
+/// (serde_json only fails on non-string map keys), so the fallback is never used.
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_like_serde() {
+        for s in ["plain", "q\"b\\s", "nl\nt\tc\u{1}é€😀", ""] {
+            let mut out = String::new();
+            push_str_json(&mut out, s);
+            assert_eq!(out, serde_json::to_string(s).unwrap());
+        }
+    }
+
+    #[test]
+    fn classifies() {
+        let m = Message::parse(br#"{"jsonrpc":"2.0","id":0,"method":"ping"}"#).unwrap();
+        assert!(matches!(m.kind().unwrap(), Kind::Request { method: "ping", .. }));
+        let m = Message::parse(br#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#).unwrap();
+        assert_eq!(m.kind().unwrap_err().code, INVALID_REQUEST);
+        let m = Message::parse(br#"{"jsonrpc":"2.0","method":"notifications/initialized","params":null}"#).unwrap();
+        assert!(matches!(m.kind().unwrap(), Kind::Notification { params: None, .. }));
+        let m = Message::parse(br#"{"jsonrpc":"2.0","id":"x","result":{}}"#).unwrap();
+        assert!(matches!(m.kind().unwrap(), Kind::Response));
+        let m = Message::parse(br#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#).unwrap();
+        assert_eq!(m.kind().unwrap_err().code, INVALID_REQUEST);
+        assert_eq!(Message::parse(b"{").unwrap_err().code, PARSE_ERROR);
+        assert_eq!(Message::parse(br#"{"method":5}"#).unwrap_err().code, INVALID_REQUEST);
+    }
+}

@@ -1,0 +1,115 @@
+//! Throughput of `tools/call` against a REST-style handler calling the same unit, over the
+//! same upstream. Ignored by default; run with
+//! `cargo test --release -p naftiko-mcp --test bench -- --ignored --nocapture`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use common::*;
+use naftiko_mcp::McpConfig;
+use naftiko_plan::{AnswerBody, JsonArgs, UnitPlan};
+use serde_json::json;
+use tokio::net::TcpListener;
+
+const CONCURRENCY: usize = 8;
+const RUN: Duration = Duration::from_secs(3);
+
+async fn spawn(router: Router) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    base
+}
+
+/// An upstream answering a realistic identity object.
+async fn upstream() -> String {
+    let identity = json!({"id":"9f425a8d-7efc-4768-8f23-7647a74fdf13","schema_id":"default","schema_url":"http://127.0.0.1/schemas/ZGVmYXVsdA","state":"active","state_changed_at":"2026-05-19T10:00:00Z","traits":{"email":"ada@example.com","name":{"first":"Ada","last":"Lovelace"}},"verifiable_addresses":[{"id":"a1","value":"ada@example.com","verified":false,"via":"email","status":"sent"}],"recovery_addresses":[{"id":"r1","value":"ada@example.com","via":"email"}],"metadata_public":null,"created_at":"2026-05-19T10:00:00Z","updated_at":"2026-05-19T10:00:00Z","organization_id":null}).to_string();
+    spawn(Router::new().fallback(move || {
+        let body = identity.clone();
+        async move { ([("content-type", "application/json")], body) }
+    }))
+    .await
+}
+
+async fn rest_like(State(unit): State<Arc<UnitPlan>>, Path(id): Path<String>) -> axum::response::Response {
+    let args = JsonArgs(json!({"id": id}).as_object().unwrap().clone());
+    match unit.invoke(&args).await {
+        Ok(a) => match a.body {
+            AnswerBody::Bytes { bytes, .. } => ([("content-type", "application/json")], bytes).into_response(),
+            AnswerBody::Json(v) => axum::Json(v).into_response(),
+            AnswerBody::Empty => http::StatusCode::NO_CONTENT.into_response(),
+        },
+        Err(e) => (e.status(), e.to_string()).into_response(),
+    }
+}
+
+async fn measure<F, Fut>(label: &str, make: F) -> f64
+where
+    F: Fn(reqwest::Client, u64) -> Fut + Send + Sync + 'static + Clone,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let (make, done) = (make.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut i = 0;
+            while start.elapsed() < RUN {
+                make(client.clone(), i).await;
+                i += 1;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let rate = done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
+    println!("{label}: {rate:.0} req/s");
+    rate
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "benchmark"]
+async fn tools_call_throughput_vs_rest_style() {
+    let up = upstream().await;
+    let plan = seed_plan(&up);
+    let unit = plan.tools.iter().find(|t| t.name == "get-identity").unwrap().unit.clone();
+    let rest = spawn(Router::new().route("/v1/admin/identities/{id}", get(rest_like)).with_state(unit)).await;
+    let mcp = serve_source(Arc::new(plan), McpConfig::default()).await.url();
+    let session = initialize(&mcp, "2025-11-25").await;
+
+    let rest_url = Arc::new(format!("{rest}/v1/admin/identities/"));
+    let rest_rate = measure("REST-style", move |c, i| {
+        let url = rest_url.clone();
+        async move {
+            let r = c.get(format!("{url}id-{i}")).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.bytes().await.unwrap();
+        }
+    })
+    .await;
+    let (mcp, session) = (Arc::new(mcp), Arc::new(session));
+    let mcp_rate = measure("MCP tools/call", move |c, i| {
+        let (url, session) = (mcp.clone(), session.clone());
+        async move {
+            let body = call_body(i as i64, "get-identity", json!({"id": format!("id-{i}")})).to_string();
+            let r = c.post(url.as_str()).header("accept", "application/json, text/event-stream").header("content-type", "application/json").header("mcp-session-id", session.as_str()).body(body).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.bytes().await.unwrap();
+        }
+    })
+    .await;
+    println!("MCP / REST-style = {:.2}", mcp_rate / rest_rate);
+}
