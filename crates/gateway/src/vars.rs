@@ -26,6 +26,13 @@ impl ProcessVars {
 }
 
 impl Vars for ProcessVars {
+    fn env(&self, name: &str) -> Option<String> {
+        self.overrides
+            .get(name)
+            .cloned()
+            .or_else(|| std::env::var(name).ok())
+    }
+
     fn var(&self, binding: &BindingSpec, source_key: &str) -> Result<String, String> {
         if let Some(v) = self.overrides.get(source_key) {
             return Ok(v.clone());

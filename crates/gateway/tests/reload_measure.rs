@@ -13,7 +13,11 @@ use naftiko_testkit::RecordingUpstream;
 
 fn rss_kib(pid: u32) -> u64 {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0)
+    s.lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -33,12 +37,23 @@ async fn measure_reload_latency_failures_and_rss() {
         let op = format!("l{i}");
         let url = format!("http://127.0.0.1:{port}/v1/{op}");
         let t = Instant::now();
-        write_atomic(&file, &capability("a", &up.base_url(), port, &["stable", &op]));
-        assert!(wait_until(Duration::from_secs(3), || async { get_status(&url).await == Some(200) }).await);
+        write_atomic(
+            &file,
+            &capability("a", &up.base_url(), port, &["stable", &op]),
+        );
+        assert!(
+            wait_until(Duration::from_secs(3), || async {
+                get_status(&url).await == Some(200)
+            })
+            .await
+        );
         lat.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     lat.sort_by(f64::total_cmp);
-    println!("reload latency over 100 writes (includes the 50 ms debounce): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms", lat[49], lat[98], lat[99]);
+    println!(
+        "reload latency over 100 writes (includes the 50 ms debounce): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        lat[49], lat[98], lat[99]
+    );
 
     let rss_before = rss_kib(pid);
     let stop = Arc::new(AtomicBool::new(false));
@@ -60,8 +75,16 @@ async fn measure_reload_latency_failures_and_rss() {
     for i in 0..1000 {
         let op = format!("r{i}");
         let url = format!("http://127.0.0.1:{port}/v1/{op}");
-        write_atomic(&file, &capability("a", &up.base_url(), port, &["stable", &op]));
-        assert!(wait_until(Duration::from_secs(3), || async { get_status(&url).await == Some(200) }).await);
+        write_atomic(
+            &file,
+            &capability("a", &up.base_url(), port, &["stable", &op]),
+        );
+        assert!(
+            wait_until(Duration::from_secs(3), || async {
+                get_status(&url).await == Some(200)
+            })
+            .await
+        );
     }
     stop.store(true, Ordering::Relaxed);
     for l in loaders {

@@ -18,6 +18,12 @@ pub trait Args: Send + Sync {
     fn get(&self, name: &str) -> Option<ArgValue>;
     /// The whole request body (`rest.body` / `tools.body`), if any.
     fn body(&self) -> Result<Option<Value>, crate::InvokeError>;
+
+    /// The request body as the caller sent it, checked to be JSON, when the adapter has
+    /// it as bytes: forwarded byte for byte (key order, numbers and spacing kept).
+    fn raw_body(&self) -> Result<Option<bytes::Bytes>, crate::InvokeError> {
+        Ok(None)
+    }
 }
 
 /// Inputs from a JSON object (MCP `arguments`, tests).

@@ -18,8 +18,12 @@ pub(crate) fn render(
             template,
             content_type,
         } => {
-            let text = render_text(template, values, binds)
-                .map_err(|name| InvokeError::MissingInput { name })?;
+            let text = if content_type.starts_with("application/json") {
+                render_json_text(template, values, binds)?
+            } else {
+                render_text(template, values, binds)
+                    .map_err(|name| InvokeError::MissingInput { name })?
+            };
             Ok((Bytes::from(text), Some(content_type)))
         }
         BodyPlan::Json(data) => {
@@ -35,6 +39,49 @@ pub(crate) fn render(
             Ok((Bytes::from(out), Some("application/x-www-form-urlencoded")))
         }
     }
+}
+
+/// Renders a JSON text template: a placeholder inside a string literal is escaped as
+/// string content (a quote in a value cannot break the body); outside one it is inserted
+/// as JSON text (`{"ids": {{ids}}}` with a list gives a JSON array).
+fn render_json_text(
+    t: &naftiko_spec::template::Template,
+    values: &Values,
+    binds: &Binds,
+) -> Result<String, InvokeError> {
+    use naftiko_spec::template::Segment;
+    let mut out = String::new();
+    let mut in_string = false;
+    for seg in t.segments() {
+        match seg {
+            Segment::Lit(l) => {
+                let mut escaped = false;
+                for c in l.chars() {
+                    match (c, escaped) {
+                        ('\\', false) => escaped = true,
+                        ('"', false) => in_string = !in_string,
+                        _ => escaped = false,
+                    }
+                }
+                out.push_str(l);
+            }
+            Segment::Var(v) => {
+                let val = lookup(v, values, binds)
+                    .filter(|x| !x.is_null())
+                    .ok_or_else(|| InvokeError::MissingInput {
+                        name: v.to_string(),
+                    })?;
+                let text = value_text(&val);
+                if in_string {
+                    let quoted = Value::String(text).to_string();
+                    out.push_str(&quoted[1..quoted.len() - 1]);
+                } else {
+                    out.push_str(&text);
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Substitutes templates inside JSON: `"{{x}}"` alone becomes x's JSON value (typed);

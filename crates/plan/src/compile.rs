@@ -36,7 +36,9 @@ pub fn compile(
     opts: &CompileOptions,
 ) -> Result<Plan, Diagnostics> {
     let mut d = Diagnostics::default();
-    let binds = Arc::new(resolve_binds(doc, vars, &mut d));
+    let mut binds = resolve_binds(doc, vars, &mut d);
+    environment_params(doc, vars, &mut binds);
+    let binds = Arc::new(binds);
     let mut operations: HashMap<String, Arc<OperationPlan>> = HashMap::new();
     let cap_consumes = doc.capability.iter().flat_map(|c| c.consumes.iter());
     for c in cap_consumes.chain(doc.consumes.iter()) {
@@ -114,6 +116,31 @@ fn resolve_binds(doc: &DocumentSpec, vars: &dyn Vars, d: &mut Diagnostics) -> Bi
         }
     }
     binds
+}
+
+/// Consumed parameters with `in: environment` and no `value` read the process environment
+/// once, at load; their values join the binds (secrets) so templates can use them.
+fn environment_params(doc: &DocumentSpec, vars: &dyn Vars, binds: &mut Binds) {
+    let cap_consumes = doc.capability.iter().flat_map(|c| c.consumes.iter());
+    for c in cap_consumes.chain(doc.consumes.iter()) {
+        let ConsumesSpec::Http(c) = c else { continue };
+        let ops = c
+            .resources
+            .iter()
+            .flat_map(|r| r.operations.iter().flat_map(|o| o.input_parameters.iter()));
+        for p in c.input_parameters.iter().chain(ops) {
+            if p.placement() != Some("environment")
+                || p.value.is_some()
+                || binds.get(&p.name.value).is_some()
+            {
+                continue;
+            }
+            // Absent is fine: a `with` binding may still supply it per request.
+            if let Some(v) = vars.env(&p.name.value) {
+                binds.0.insert(p.name.value.clone(), Secret::new(v));
+            }
+        }
+    }
 }
 
 fn base_uri(

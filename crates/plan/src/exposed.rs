@@ -261,6 +261,8 @@ fn declared_binding(p: &InputParameterSpec) -> Binding {
     let source = match (path.and_then(|m| Mapping::parse(m).ok()), &p.value) {
         (Some(m), _) => Source::BodyPath(m),
         (None, Some(v)) => value_source(&v.value),
+        // A body input without a path: its field when the body has one, else the whole body.
+        (None, None) if p.placement() == Some("body") => Source::BodyField(name.clone()),
         (None, None) => Source::Arg(name.clone()),
     };
     Binding {

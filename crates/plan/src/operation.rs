@@ -324,6 +324,11 @@ impl OperationPlan {
         if let Some(plan) = &self.body {
             return crate::body::render(plan, values, binds);
         }
+        if let [(name, _)] = fields.as_slice()
+            && let Some(raw) = values.raw(name)
+        {
+            return Ok((raw.clone(), Some("application/json")));
+        }
         match fields.len() {
             0 => Ok((Bytes::new(), None)),
             // One whole-body parameter (`body: rest.body`) or one object/array value is the body.

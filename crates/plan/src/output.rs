@@ -158,9 +158,8 @@ impl OutputPlan {
                 .to_string(),
         };
         let json_bytes = |bytes: Bytes| -> Result<AnswerBody, InvokeError> {
-            if is_json_type(ct.as_ref())
-                || serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok()
-            {
+            // Checked even when labelled JSON: a truncated or lying upstream must not pass.
+            if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
                 let content_type = Some(
                     ct.clone()
                         .filter(|c| is_json_type(Some(c)))

@@ -38,6 +38,9 @@ impl fmt::Display for Secret {
 pub trait Vars: Send + Sync {
     /// The value of `source_key` for `binding` (env var name, or key in its `location` file).
     fn var(&self, binding: &BindingSpec, source_key: &str) -> Result<String, String>;
+
+    /// A plain environment variable, for consumed parameters with `in: environment`.
+    fn env(&self, name: &str) -> Option<String>;
 }
 
 /// A [`Vars`] backed by a map from source key to value (ignores `location`).
@@ -62,6 +65,10 @@ impl Vars for MapVars {
             .get(source_key)
             .cloned()
             .ok_or_else(|| format!("variable '{source_key}' is not set"))
+    }
+
+    fn env(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
     }
 }
 

@@ -20,6 +20,8 @@ pub enum Source {
     Arg(String),
     /// `rest.body` / `tools.body`: the whole request body.
     Body,
+    /// A top-level field of the JSON body, else the whole body (declared `in: body` inputs).
+    BodyField(String),
     /// A JSONPath into the request body (declared REST inputs with `value: $.user.id`).
     BodyPath(Mapping),
     /// A `{{template}}`; a lone placeholder keeps its value's JSON type.
@@ -113,7 +115,20 @@ impl UnitPlan {
             };
             let v = match &b.source {
                 Source::Arg(x) => args.get(x).map(|a| coerce(a, ty, x)).transpose()?,
+                Source::Body if self.forwards_raw(op, &b.key) => match args.raw_body()? {
+                    Some(raw) => {
+                        values.set_raw(&b.key, raw, caller);
+                        continue;
+                    }
+                    None => args.body()?,
+                },
                 Source::Body => args.body()?,
+                Source::BodyField(x) => match args.body()? {
+                    Some(Value::Object(mut o)) if o.contains_key(x.as_str()) => {
+                        o.remove(x.as_str())
+                    }
+                    whole => whole,
+                },
                 Source::BodyPath(m) => args.body()?.and_then(|body| m.select(&body).to_value()),
                 Source::Template(t) => template_value(t, &values, &self.binds),
                 Source::Literal(v) => Some(v.clone()),
@@ -129,6 +144,20 @@ impl UnitPlan {
             }
         }
         Ok(values)
+    }
+
+    /// Whether `key` only ever becomes the whole request body, so raw bytes can go as is.
+    fn forwards_raw(&self, op: &OperationPlan, key: &str) -> bool {
+        op.body.is_none()
+            && op
+                .param(key)
+                .is_some_and(|p| p.placement == Placement::Body && p.value.is_none())
+            && op
+                .params
+                .iter()
+                .filter(|p| p.placement == Placement::Body)
+                .count()
+                == 1
     }
 
     fn mock(&self, args: &dyn Args) -> Result<Answer, InvokeError> {

@@ -10,6 +10,8 @@ use crate::secret::Binds;
 #[derive(Debug, Default)]
 pub(crate) struct Values {
     entries: Vec<(String, Value, String)>,
+    /// A body forwarded byte for byte, under its key.
+    raw: Option<(String, bytes::Bytes)>,
 }
 
 impl Values {
@@ -22,6 +24,17 @@ impl Values {
             self.entries
                 .push((key.to_string(), value, caller.to_string()));
         }
+    }
+
+    /// Sets `key` to a raw JSON body (its value reads as `null` to templates).
+    pub(crate) fn set_raw(&mut self, key: &str, raw: bytes::Bytes, caller: &str) {
+        self.set(key, Value::Null, caller);
+        self.raw = Some((key.to_string(), raw));
+    }
+
+    /// The raw body stored under `key`.
+    pub(crate) fn raw(&self, key: &str) -> Option<&bytes::Bytes> {
+        self.raw.as_ref().filter(|(k, _)| k == key).map(|(_, b)| b)
     }
 
     /// The value of `key`.

@@ -23,18 +23,43 @@ impl<'a> RestArgs<'a> {
         query: Option<&str>,
         headers: &'a HeaderMap,
         body: Bytes,
-    ) -> Self {
+    ) -> Result<Self, InvokeError> {
         let path = path
             .into_iter()
-            .map(|(k, v)| (k, decode(v, false)))
-            .collect();
-        let query = query.map(parse_query).unwrap_or_default();
-        Self {
+            .map(|(k, v)| {
+                decode(v, false)
+                    .map(|v| (k.clone(), v))
+                    .ok_or_else(|| bad_utf8(&k))
+            })
+            .collect::<Result<_, _>>()?;
+        let query = query.map(parse_query).transpose()?.unwrap_or_default();
+        Ok(Self {
             path,
             query,
             headers,
             body,
             parsed: OnceLock::new(),
+        })
+    }
+
+    fn check_content_type(&self) -> Result<(), InvokeError> {
+        let Some(ct) = self.headers.get(http::header::CONTENT_TYPE) else {
+            return Ok(());
+        };
+        let ct = ct
+            .to_str()
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if ct == "application/json" || ct.ends_with("+json") {
+            Ok(())
+        } else {
+            Err(InvokeError::InvalidBody {
+                reason: format!("Content-Type must be application/json, not '{ct}'"),
+            })
         }
     }
 
@@ -109,24 +134,54 @@ impl Args for RestArgs<'_> {
     fn body(&self) -> Result<Option<Value>, InvokeError> {
         self.parsed().map(|v| v.cloned())
     }
+
+    fn raw_body(&self) -> Result<Option<Bytes>, InvokeError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        self.check_content_type()?;
+        // Validate without building a tree: the bytes are forwarded as they are.
+        serde_json::from_slice::<serde::de::IgnoredAny>(&self.body).map_err(|e| {
+            InvokeError::InvalidBody {
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(Some(self.body.clone()))
+    }
 }
 
-fn decode(s: &str, plus_is_space: bool) -> String {
-    if plus_is_space && s.contains('+') {
-        return percent_decode_str(&s.replace('+', " "))
-            .decode_utf8_lossy()
-            .into_owned();
+fn bad_utf8(name: &str) -> InvokeError {
+    InvokeError::BadInput {
+        name: name.to_string(),
+        reason: "percent-encoded bytes are not valid UTF-8".into(),
     }
-    percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+/// Percent-decodes once; bytes that are not UTF-8 are refused rather than replaced, so two
+/// different ids can never reach the same upstream resource.
+fn decode(s: &str, plus_is_space: bool) -> Option<String> {
+    let spaced;
+    let s = if plus_is_space && s.contains('+') {
+        spaced = s.replace('+', " ");
+        spaced.as_str()
+    } else {
+        s
+    };
+    percent_decode_str(s)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
 }
 
 /// `a=1&b=x%20y&a=2` → pairs, decoded, order kept.
-pub(crate) fn parse_query(q: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_query(q: &str) -> Result<Vec<(String, String)>, InvokeError> {
     q.split('&')
         .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (decode(k, true), decode(v, true)),
-            None => (decode(p, true), String::new()),
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let key = decode(k, true).ok_or_else(|| bad_utf8(k))?;
+            let value = decode(v, true).ok_or_else(|| bad_utf8(&key))?;
+            Ok((key, value))
         })
         .collect()
 }

@@ -104,7 +104,10 @@ async fn handle(State(s): State<Shared>, req: Request) -> Response {
             );
         }
     };
-    let args = RestArgs::new(params, parts.uri.query(), &parts.headers, bytes);
+    let args = match RestArgs::new(params, parts.uri.query(), &parts.headers, bytes) {
+        Ok(a) => a,
+        Err(e) => return invoke_error(&unit.name, &e),
+    };
     let mut resp = match unit.invoke(&args).await {
         Ok(answer) => respond(answer),
         Err(e) => invoke_error(&unit.name, &e),
