@@ -250,3 +250,37 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_in_flight_requests_then_exits_zero() {
+    let up = RecordingUpstream::start().await;
+    up.answer(
+        "GET",
+        "/slow",
+        naftiko_testkit::Answer::json(200, serde_json::json!({"ok": true}))
+            .with_delay(Duration::from_millis(800)),
+    );
+    let dir = tempdir();
+    let port = free_port();
+    write_atomic(
+        &dir.join("a.yml"),
+        &capability("a", &up.base_url(), port, &["slow"]),
+    );
+    let gw = Running::start(&[dir.as_path()], &[]).await; // drains for up to 1 s
+    let url = format!("http://127.0.0.1:{port}/v1/slow");
+    let in_flight = tokio::spawn(async move { get_status(&url).await });
+    assert_eq!(
+        up.wait_for_requests(1, Duration::from_secs(5)).await.len(),
+        1
+    );
+    gw.signal("TERM");
+    assert_eq!(
+        in_flight.await.unwrap(),
+        Some(200),
+        "the in-flight request was cut"
+    );
+    let code = tokio::task::spawn_blocking(move || gw.wait(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    assert_eq!(code, Some(0));
+}
