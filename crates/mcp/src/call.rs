@@ -9,11 +9,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use futures_util::future::{AbortHandle, Abortable};
 use naftiko_plan::{Answer, AnswerBody, JsonArgs};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use tokio::task::AbortHandle;
 
 use crate::catalog::Catalog;
 use crate::jsonrpc::{RpcError, push_str_json, to_json};
@@ -75,16 +75,26 @@ struct CallParams<'a> {
 }
 
 /// Runs `tools/call`. `extra` is appended inside the result object.
-pub(crate) async fn call(catalog: &Catalog, id: &RawValue, params: Option<&RawValue>, inflight: Option<&Inflight>, extra: &str) -> CallOutcome {
+pub(crate) async fn call(
+    catalog: &Catalog,
+    id: &RawValue,
+    params: Option<&RawValue>,
+    inflight: Option<&Inflight>,
+    extra: &str,
+) -> CallOutcome {
     let Some(params) = params else {
         return CallOutcome::Error(RpcError::invalid_params("Invalid params: missing params"));
     };
     let params: CallParams<'_> = match serde_json::from_str(params.get()) {
         Ok(p) => p,
-        Err(e) => return CallOutcome::Error(RpcError::invalid_params(format!("Invalid params: {e}"))),
+        Err(e) => {
+            return CallOutcome::Error(RpcError::invalid_params(format!("Invalid params: {e}")));
+        }
     };
     let Some(name) = params.name else {
-        return CallOutcome::Error(RpcError::invalid_params("Invalid params: missing tool name"));
+        return CallOutcome::Error(RpcError::invalid_params(
+            "Invalid params: missing tool name",
+        ));
     };
     let Some(tool) = catalog.tool(&name) else {
         return CallOutcome::Error(RpcError::invalid_params(format!("Unknown tool: {name}")));
@@ -94,29 +104,50 @@ pub(crate) async fn call(catalog: &Catalog, id: &RawValue, params: Option<&RawVa
     let args = match params.arguments {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m,
-        Some(_) => return CallOutcome::Result(tool_error(&format!("invalid arguments for tool '{name}': arguments must be a JSON object"), extra)),
+        Some(_) => {
+            return CallOutcome::Result(tool_error(
+                &format!("invalid arguments for tool '{name}': arguments must be a JSON object"),
+                extra,
+            ));
+        }
     };
     if let Err(why) = check_arguments(&tool.input_schema, &args) {
-        return CallOutcome::Result(tool_error(&format!("invalid arguments for tool '{name}': {why}"), extra));
+        return CallOutcome::Result(tool_error(
+            &format!("invalid arguments for tool '{name}': {why}"),
+            extra,
+        ));
     }
+    let (handle, registration) = AbortHandle::new_pair();
+    let registered = inflight.map(|f| (f, f.register(id.get(), handle)));
     let unit = Arc::clone(&tool.unit);
-    // Spawned so that a client disconnect does not abort a half-done upstream write (the
-    // transports page: a disconnect is not a cancellation); only `notifications/cancelled`
-    // aborts it.
-    let task = tokio::spawn(async move { unit.invoke(&JsonArgs(args)).await });
-    let registered = inflight.map(|f| (f, f.register(id.get(), task.abort_handle())));
-    let joined = task.await;
+    let run = Abortable::new(
+        async move { unit.invoke(&JsonArgs(args)).await },
+        registration,
+    );
+    let outcome = if tool.hints.read_only {
+        // Reads run inline: dropping one when the client disconnects loses nothing, and
+        // staying on this task saves a cross-thread hop on the hot path of agent loops.
+        Ok(run.await)
+    } else {
+        // Writes are spawned so a client disconnect cannot abort a half-done upstream
+        // write (the transports page: a disconnect is not a cancellation); only
+        // `notifications/cancelled` aborts them.
+        tokio::spawn(run).await
+    };
     if let Some((f, seq)) = registered {
         f.finish(id.get(), seq);
     }
-    match joined {
-        Ok(Ok(answer)) => CallOutcome::Result(render_answer(&answer, extra)),
-        Ok(Err(e)) => {
+    match outcome {
+        Ok(Ok(Ok(answer))) => CallOutcome::Result(render_answer(&answer, extra)),
+        Ok(Ok(Err(e))) => {
             tracing::trace!(tool = %name, code = e.code(), "tool call failed");
             CallOutcome::Result(tool_error(&e.to_string(), extra))
         }
-        Err(e) if e.is_cancelled() => CallOutcome::Cancelled,
-        Err(_) => CallOutcome::Result(tool_error("internal error: the tool call panicked", extra)),
+        Ok(Err(_aborted)) => CallOutcome::Cancelled,
+        Err(_join) => CallOutcome::Result(tool_error(
+            "internal error: the tool call failed unexpectedly",
+            extra,
+        )),
     }
 }
 
@@ -139,19 +170,40 @@ pub(crate) fn render_answer(answer: &Answer, extra: &str) -> String {
     let body = match &answer.body {
         AnswerBody::Empty => None,
         AnswerBody::Json(v) => Some(Body::Json(Cow::Owned(to_json(v)))),
-        AnswerBody::Bytes { bytes, content_type } => {
-            let ct = content_type.as_ref().and_then(|c| c.to_str().ok()).unwrap_or("");
+        AnswerBody::Bytes {
+            bytes,
+            content_type,
+        } => {
+            let ct = content_type
+                .as_ref()
+                .and_then(|c| c.to_str().ok())
+                .unwrap_or("");
             Some(match serde_json::from_slice::<&RawValue>(bytes) {
                 Ok(raw) => Body::Json(compact(raw.get())),
-                Err(_) => media_kind(ct).map_or_else(|| Body::Text(String::from_utf8_lossy(bytes)), |kind| Body::Media { kind, mime: ct, data: STANDARD.encode(bytes) }),
+                Err(_) => media_kind(ct).map_or_else(
+                    || Body::Text(String::from_utf8_lossy(bytes)),
+                    |kind| Body::Media {
+                        kind,
+                        mime: ct,
+                        data: STANDARD.encode(bytes),
+                    },
+                ),
             })
         }
     };
-    let mut out = String::with_capacity(256);
+    let size = match &body {
+        Some(Body::Json(t) | Body::Text(t)) => t.len() * 2,
+        Some(Body::Media { data, .. }) => data.len(),
+        None => 0,
+    };
+    let mut out = String::with_capacity(size + 96);
     out.push_str("{\"content\":[");
     let mut structured = None;
     match &body {
-        None if failed => push_text(&mut out, &format!("upstream answered HTTP {}", answer.status)),
+        None if failed => push_text(
+            &mut out,
+            &format!("upstream answered HTTP {}", answer.status),
+        ),
         None => {}
         Some(Body::Json(json)) => {
             push_text(&mut out, json);
@@ -175,7 +227,11 @@ pub(crate) fn render_answer(answer: &Answer, extra: &str) -> String {
         out.push_str(",\"structuredContent\":");
         out.push_str(json);
     }
-    out.push_str(if failed { ",\"isError\":true" } else { ",\"isError\":false" });
+    out.push_str(if failed {
+        ",\"isError\":true"
+    } else {
+        ",\"isError\":false"
+    });
     out.push_str(extra);
     out.push('}');
     out
@@ -184,7 +240,11 @@ pub(crate) fn render_answer(answer: &Answer, extra: &str) -> String {
 enum Body<'a> {
     Json(Cow<'a, str>),
     Text(Cow<'a, str>),
-    Media { kind: &'static str, mime: &'a str, data: String },
+    Media {
+        kind: &'static str,
+        mime: &'a str,
+        data: String,
+    },
 }
 
 fn push_text(out: &mut String, text: &str) {
@@ -208,7 +268,10 @@ fn media_kind(content_type: &str) -> Option<&'static str> {
 /// Removes insignificant whitespace from valid JSON text (pretty-printed upstream bodies
 /// cost tokens for nothing), without building a tree.
 fn compact(json: &str) -> Cow<'_, str> {
-    if !json.bytes().any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t')) {
+    if !json
+        .bytes()
+        .any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+    {
         return Cow::Borrowed(json);
     }
     let mut out = String::with_capacity(json.len());
@@ -239,23 +302,57 @@ mod tests {
     use super::*;
 
     fn answer(status: u16, body: AnswerBody) -> Value {
-        let a = Answer { status: StatusCode::from_u16(status).unwrap(), headers: HeaderMap::new(), body };
+        let a = Answer {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: HeaderMap::new(),
+            body,
+        };
         serde_json::from_str(&render_answer(&a, "")).unwrap()
     }
 
     fn bytes(s: &str, ct: &'static str) -> AnswerBody {
-        AnswerBody::Bytes { bytes: Bytes::from(s.to_owned()), content_type: Some(HeaderValue::from_static(ct)) }
+        AnswerBody::Bytes {
+            bytes: Bytes::from(s.to_owned()),
+            content_type: Some(HeaderValue::from_static(ct)),
+        }
     }
 
     #[test]
     fn renders() {
-        assert_eq!(answer(200, bytes("{ \"a\" : [1, \"x y\\\" z\"] }", "application/json")), json!({"content":[{"type":"text","text":"{\"a\":[1,\"x y\\\" z\"]}"}],"structuredContent":{"a":[1,"x y\" z"]},"isError":false}));
-        assert_eq!(answer(200, bytes("[1, 2]", "application/json")), json!({"content":[{"type":"text","text":"[1,2]"}],"isError":false}));
-        assert_eq!(answer(204, AnswerBody::Empty), json!({"content":[],"isError":false}));
-        assert_eq!(answer(404, bytes("{\"error\":{}}", "application/json")), json!({"content":[{"type":"text","text":"{\"error\":{}}"}],"isError":true}));
-        assert_eq!(answer(500, AnswerBody::Empty), json!({"content":[{"type":"text","text":"upstream answered HTTP 500 Internal Server Error"}],"isError":true}));
-        assert_eq!(answer(200, bytes("hello\n", "text/plain")), json!({"content":[{"type":"text","text":"hello\n"}],"isError":false}));
-        assert_eq!(answer(200, AnswerBody::Json(json!({"k":"v"}))), json!({"content":[{"type":"text","text":"{\"k\":\"v\"}"}],"structuredContent":{"k":"v"},"isError":false}));
-        assert_eq!(answer(200, bytes("\u{89}PNG", "image/png"))["content"][0]["type"], "image");
+        assert_eq!(
+            answer(
+                200,
+                bytes("{ \"a\" : [1, \"x y\\\" z\"] }", "application/json")
+            ),
+            json!({"content":[{"type":"text","text":"{\"a\":[1,\"x y\\\" z\"]}"}],"structuredContent":{"a":[1,"x y\" z"]},"isError":false})
+        );
+        assert_eq!(
+            answer(200, bytes("[1, 2]", "application/json")),
+            json!({"content":[{"type":"text","text":"[1,2]"}],"isError":false})
+        );
+        assert_eq!(
+            answer(204, AnswerBody::Empty),
+            json!({"content":[],"isError":false})
+        );
+        assert_eq!(
+            answer(404, bytes("{\"error\":{}}", "application/json")),
+            json!({"content":[{"type":"text","text":"{\"error\":{}}"}],"isError":true})
+        );
+        assert_eq!(
+            answer(500, AnswerBody::Empty),
+            json!({"content":[{"type":"text","text":"upstream answered HTTP 500 Internal Server Error"}],"isError":true})
+        );
+        assert_eq!(
+            answer(200, bytes("hello\n", "text/plain")),
+            json!({"content":[{"type":"text","text":"hello\n"}],"isError":false})
+        );
+        assert_eq!(
+            answer(200, AnswerBody::Json(json!({"k":"v"}))),
+            json!({"content":[{"type":"text","text":"{\"k\":\"v\"}"}],"structuredContent":{"k":"v"},"isError":false})
+        );
+        assert_eq!(
+            answer(200, bytes("\u{89}PNG", "image/png"))["content"][0]["type"],
+            "image"
+        );
     }
 }

@@ -52,14 +52,24 @@ struct Annotations<'a> {
 impl Catalog {
     fn build(plan: Arc<McpAdapterPlan>) -> Self {
         let fallback = json!({"type": "object"});
-        let tools_json = plan.tools.iter().map(|t| to_json(&tool_json(t, &fallback))).collect();
+        let tools_json = plan
+            .tools
+            .iter()
+            .map(|t| to_json(&tool_json(t, &fallback)))
+            .collect();
         let mut by_name = HashMap::with_capacity(plan.tools.len());
         for (i, t) in plan.tools.iter().enumerate() {
             // The first declaration wins, as in the listing order.
             by_name.entry(t.name.clone()).or_insert(i);
         }
-        let server_info = to_json(&json!({"name": plan.namespace, "version": env!("CARGO_PKG_VERSION")}));
-        Self { plan, tools_json, by_name, server_info }
+        let server_info =
+            to_json(&json!({"name": plan.namespace, "version": env!("CARGO_PKG_VERSION")}));
+        Self {
+            plan,
+            tools_json,
+            by_name,
+            server_info,
+        }
     }
 
     /// The tool called `name`.
@@ -72,7 +82,9 @@ impl Catalog {
     pub(crate) fn list_page(&self, cursor: Option<&str>, extra: &str) -> Result<String, RpcError> {
         let start = match cursor {
             None => 0,
-            Some(c) => decode_cursor(c).filter(|&o| o <= self.tools_json.len()).ok_or_else(|| RpcError::invalid_params("Invalid params: invalid cursor"))?,
+            Some(c) => decode_cursor(c)
+                .filter(|&o| o <= self.tools_json.len())
+                .ok_or_else(|| RpcError::invalid_params("Invalid params: invalid cursor"))?,
         };
         let end = (start + PAGE_SIZE).min(self.tools_json.len());
         let page = &self.tools_json[start..end];
@@ -97,7 +109,11 @@ impl Catalog {
 
 fn tool_json<'a>(t: &'a ToolPlan, fallback: &'a Value) -> ToolJson<'a> {
     // `inputSchema` is required and must be an object schema; never send null.
-    let schema = if t.input_schema.is_object() { &t.input_schema } else { fallback };
+    let schema = if t.input_schema.is_object() {
+        &t.input_schema
+    } else {
+        fallback
+    };
     ToolJson {
         name: &t.name,
         title: t.title.as_deref(),
@@ -120,7 +136,11 @@ fn encode_cursor(offset: usize) -> String {
 
 fn decode_cursor(c: &str) -> Option<usize> {
     let raw = URL_SAFE_NO_PAD.decode(c.as_bytes()).ok()?;
-    std::str::from_utf8(&raw).ok()?.strip_prefix("o:")?.parse().ok()
+    std::str::from_utf8(&raw)
+        .ok()?
+        .strip_prefix("o:")?
+        .parse()
+        .ok()
 }
 
 /// The catalog of the plan seen last; rebuilt when the source hands out another plan.

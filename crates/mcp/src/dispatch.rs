@@ -11,7 +11,9 @@ use serde_json::value::RawValue;
 use crate::McpSource;
 use crate::call::{CallOutcome, Inflight, call};
 use crate::catalog::{Catalog, CatalogCache};
-use crate::jsonrpc::{INTERNAL_ERROR, Kind, Message, RpcError, Version, error_response, push_str_json, write_result};
+use crate::jsonrpc::{
+    Kind, Message, RpcError, Version, error_response, push_str_json, write_result,
+};
 
 /// The server behind every transport of one adapter.
 pub(crate) struct Core {
@@ -26,6 +28,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) version: Version,
     /// Where in-flight calls are registered for cancellation (`None`: not cancellable).
     pub(crate) inflight: Option<&'a Inflight>,
+    /// The tools, read from the source once per HTTP request or stdio line.
+    pub(crate) catalog: &'a Catalog,
 }
 
 /// How a request was answered.
@@ -88,7 +92,10 @@ pub(crate) fn meta_version(params: Option<&RawValue>) -> Option<String> {
 
 impl Core {
     pub(crate) fn new(source: Arc<dyn McpSource>) -> Self {
-        Self { source, catalogs: CatalogCache::default() }
+        Self {
+            source,
+            catalogs: CatalogCache::default(),
+        }
     }
 
     /// The current catalog; `None` when the adapter was removed.
@@ -97,9 +104,19 @@ impl Core {
     }
 
     /// Answers `initialize`: echo a supported version, otherwise counter-offer the latest.
-    pub(crate) fn initialize(&self, catalog: &Catalog, id: &RawValue, params: Option<&RawValue>, list_changed: bool) -> (Version, String) {
-        let requested = params.and_then(|p| serde_json::from_str::<InitParams<'_>>(p.get()).ok()).and_then(|p| p.protocol_version.and_then(|v| Version::parse(&v)));
-        let version = requested.filter(|v| v.has_handshake()).unwrap_or(Version::LATEST_HANDSHAKE);
+    pub(crate) fn initialize(
+        &self,
+        catalog: &Catalog,
+        id: &RawValue,
+        params: Option<&RawValue>,
+        list_changed: bool,
+    ) -> (Version, String) {
+        let requested = params
+            .and_then(|p| serde_json::from_str::<InitParams<'_>>(p.get()).ok())
+            .and_then(|p| p.protocol_version.and_then(|v| Version::parse(&v)));
+        let version = requested
+            .filter(|v| v.has_handshake())
+            .unwrap_or(Version::LATEST_HANDSHAKE);
         let mut result = String::with_capacity(256);
         result.push_str("{\"protocolVersion\":\"");
         result.push_str(version.as_str());
@@ -118,30 +135,44 @@ impl Core {
     }
 
     /// Answers one request (not `initialize`, which transports handle).
-    pub(crate) async fn request(&self, ctx: Ctx<'_>, id: &RawValue, method: &str, params: Option<&RawValue>) -> Reply {
-        let Some(catalog) = self.catalog() else {
-            return Reply::Err(RpcError::new(INTERNAL_ERROR, "this MCP adapter is no longer served"));
-        };
-        let extra = extras(ctx.version, &catalog);
+    pub(crate) async fn request(
+        &self,
+        ctx: Ctx<'_>,
+        id: &RawValue,
+        method: &str,
+        params: Option<&RawValue>,
+    ) -> Reply {
+        let catalog = ctx.catalog;
+        let extra = extras(ctx.version, catalog);
         let result = match method {
-            "tools/call" => match call(&catalog, id, params, ctx.inflight, &extra).await {
+            "tools/call" => match call(catalog, id, params, ctx.inflight, &extra).await {
                 CallOutcome::Result(r) => Ok(r),
                 CallOutcome::Error(e) => Err(e),
                 CallOutcome::Cancelled => return Reply::Cancelled,
             },
             "tools/list" => {
                 let cursor = match params.map(|p| serde_json::from_str::<ListParams<'_>>(p.get())) {
-                    Some(Err(e)) => return Reply::Err(RpcError::invalid_params(format!("Invalid params: {e}"))),
+                    Some(Err(e)) => {
+                        return Reply::Err(RpcError::invalid_params(format!(
+                            "Invalid params: {e}"
+                        )));
+                    }
                     Some(Ok(p)) => p.cursor,
                     None => None,
                 };
                 // 2026 list results are cacheable; the list changes on reload, so never cache.
-                let list_extra = if ctx.version.has_handshake() { Cow::Borrowed(extra.as_str()) } else { Cow::Owned(format!(",\"ttlMs\":0,\"cacheScope\":\"public\"{extra}")) };
+                let list_extra = if ctx.version.has_handshake() {
+                    Cow::Borrowed(extra.as_str())
+                } else {
+                    Cow::Owned(format!(",\"ttlMs\":0,\"cacheScope\":\"public\"{extra}"))
+                };
                 catalog.list_page(cursor.as_deref(), &list_extra)
             }
             "ping" => Ok(format!("{{{}}}", extra.strip_prefix(',').unwrap_or(""))),
-            "server/discover" => Ok(discover(&catalog, &extra)),
-            "initialize" => Err(RpcError::invalid_request("Invalid Request: initialize must be sent alone, first")),
+            "server/discover" => Ok(discover(catalog, &extra)),
+            "initialize" => Err(RpcError::invalid_request(
+                "Invalid Request: initialize must be sent alone, first",
+            )),
             // Capabilities this server does not declare are "method not found" (resources,
             // prompts, logging, completion), which clients expect.
             other => Err(RpcError::method_not_found(other)),
@@ -157,9 +188,16 @@ impl Core {
     }
 
     /// Handles a notification (never answered).
-    pub(crate) fn notification(&self, inflight: Option<&Inflight>, method: &str, params: Option<&RawValue>) {
+    pub(crate) fn notification(
+        &self,
+        inflight: Option<&Inflight>,
+        method: &str,
+        params: Option<&RawValue>,
+    ) {
         if method == "notifications/cancelled" {
-            let request_id = params.and_then(|p| serde_json::from_str::<CancelParams<'_>>(p.get()).ok()).and_then(|p| p.request_id);
+            let request_id = params
+                .and_then(|p| serde_json::from_str::<CancelParams<'_>>(p.get()).ok())
+                .and_then(|p| p.request_id);
             if let (Some(inflight), Some(rid)) = (inflight, request_id) {
                 inflight.cancel(rid.get());
             }
@@ -183,7 +221,9 @@ impl Core {
                     self.notification(ctx.inflight, method, params);
                     None
                 }
-                Ok(Kind::Request { id, method, params }) => self.request(ctx, id, method, params).await.into_text(id),
+                Ok(Kind::Request { id, method, params }) => {
+                    self.request(ctx, id, method, params).await.into_text(id)
+                }
             }
         }))
         .await;
@@ -204,7 +244,10 @@ fn extras(version: Version, catalog: &Catalog) -> String {
     if version.has_handshake() {
         return String::new();
     }
-    format!(",\"resultType\":\"complete\",\"_meta\":{{\"io.modelcontextprotocol/serverInfo\":{}}}", catalog.server_info)
+    format!(
+        ",\"resultType\":\"complete\",\"_meta\":{{\"io.modelcontextprotocol/serverInfo\":{}}}",
+        catalog.server_info
+    )
 }
 
 /// `server/discover` (2026-07-28): versions, capabilities, instructions. Served without a
@@ -229,7 +272,9 @@ fn discover(catalog: &Catalog, extra: &str) -> String {
     out.push_str(",\"ttlMs\":0,\"cacheScope\":\"public\"");
     // A discover result always has the 2026 fields, whatever version the probe named.
     if extra.is_empty() {
-        out.push_str(",\"resultType\":\"complete\",\"_meta\":{\"io.modelcontextprotocol/serverInfo\":");
+        out.push_str(
+            ",\"resultType\":\"complete\",\"_meta\":{\"io.modelcontextprotocol/serverInfo\":",
+        );
         out.push_str(&catalog.server_info);
         out.push('}');
     } else {

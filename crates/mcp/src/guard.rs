@@ -20,7 +20,11 @@ pub(crate) struct Guard {
 
 impl Guard {
     pub(crate) fn new(config: &McpConfig) -> Self {
-        let lower = |v: &[String]| v.iter().map(|s| s.trim().trim_end_matches('/').to_ascii_lowercase()).collect::<Vec<_>>();
+        let lower = |v: &[String]| {
+            v.iter()
+                .map(|s| s.trim().trim_end_matches('/').to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        };
         Self {
             any_origin: config.allowed_origins.iter().any(|o| o == "*"),
             origins: lower(&config.allowed_origins),
@@ -37,9 +41,15 @@ impl Guard {
                 return Err(HttpError::ForbiddenHost);
             }
         }
-        let Some(origin) = headers.get(ORIGIN) else { return Ok(None) };
+        let Some(origin) = headers.get(ORIGIN) else {
+            return Ok(None);
+        };
         let text = origin.to_str().map_err(|_| HttpError::ForbiddenOrigin)?;
-        if self.origin_allowed(text) { Ok(Some(origin.clone())) } else { Err(HttpError::ForbiddenOrigin) }
+        if self.origin_allowed(text) {
+            Ok(Some(origin.clone()))
+        } else {
+            Err(HttpError::ForbiddenOrigin)
+        }
     }
 
     fn host_allowed(&self, host: &str) -> bool {
@@ -53,7 +63,9 @@ impl Guard {
             return true;
         }
         let host = host.to_ascii_lowercase();
-        self.hosts.iter().any(|h| *h == host || (!has_port(h) && h.as_str() == host_name(&host)))
+        self.hosts
+            .iter()
+            .any(|h| *h == host || (!has_port(h) && h.as_str() == host_name(&host)))
     }
 
     fn origin_allowed(&self, origin: &str) -> bool {
@@ -64,7 +76,12 @@ impl Guard {
         if self.origins.contains(&lower) {
             return true;
         }
-        let Some(authority) = lower.strip_prefix("http://").or_else(|| lower.strip_prefix("https://")) else { return false };
+        let Some(authority) = lower
+            .strip_prefix("http://")
+            .or_else(|| lower.strip_prefix("https://"))
+        else {
+            return false;
+        };
         is_loopback_name(host_name(authority)) && !authority.contains(['/', '@'])
     }
 }
@@ -72,11 +89,15 @@ impl Guard {
 /// `localhost`, `*.localhost`, `127.x.x.x`, `[::1]`.
 fn is_loopback_name(name: &str) -> bool {
     let name = strip_brackets(name);
-    name.eq_ignore_ascii_case("localhost") || name.to_ascii_lowercase().ends_with(".localhost") || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    name.eq_ignore_ascii_case("localhost")
+        || name.to_ascii_lowercase().ends_with(".localhost")
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn strip_brackets(name: &str) -> &str {
-    name.strip_prefix('[').and_then(|n| n.strip_suffix(']')).unwrap_or(name)
+    name.strip_prefix('[')
+        .and_then(|n| n.strip_suffix(']'))
+        .unwrap_or(name)
 }
 
 /// The host part of `host[:port]` (`[v6]` keeps its brackets).
@@ -103,10 +124,17 @@ pub(crate) fn accepts(headers: &HeaderMap, media: &str) -> bool {
         return true;
     }
     let major = media.split('/').next().unwrap_or(media);
-    values.filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|range| {
-        let range = range.split(';').next().unwrap_or("").trim();
-        range.eq_ignore_ascii_case(media) || range == "*/*" || range.strip_suffix("/*").is_some_and(|m| m.eq_ignore_ascii_case(major))
-    })
+    values
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|range| {
+            let range = range.split(';').next().unwrap_or("").trim();
+            range.eq_ignore_ascii_case(media)
+                || range == "*/*"
+                || range
+                    .strip_suffix("/*")
+                    .is_some_and(|m| m.eq_ignore_ascii_case(major))
+        })
 }
 
 #[cfg(test)]
@@ -114,16 +142,34 @@ mod tests {
     use super::*;
 
     fn guard(origins: &[&str], hosts: &[&str]) -> Guard {
-        Guard::new(&McpConfig { allowed_origins: origins.iter().map(|s| s.to_string()).collect(), allowed_hosts: hosts.iter().map(|s| s.to_string()).collect(), ..McpConfig::default() })
+        Guard::new(&McpConfig {
+            allowed_origins: origins.iter().map(|s| s.to_string()).collect(),
+            allowed_hosts: hosts.iter().map(|s| s.to_string()).collect(),
+            ..McpConfig::default()
+        })
     }
 
     #[test]
     fn hosts() {
         let g = guard(&[], &["mcp.internal", "Other.Example:8080"]);
-        for ok in ["localhost", "localhost:9090", "127.0.0.1:1", "[::1]:9090", "10.1.2.3:80", "app.localhost", "mcp.internal:443", "other.example:8080"] {
+        for ok in [
+            "localhost",
+            "localhost:9090",
+            "127.0.0.1:1",
+            "[::1]:9090",
+            "10.1.2.3:80",
+            "app.localhost",
+            "mcp.internal:443",
+            "other.example:8080",
+        ] {
             assert!(g.host_allowed(ok), "{ok}");
         }
-        for bad in ["evil.example", "evil.example:9090", "localhost.evil.example", "other.example:9090"] {
+        for bad in [
+            "evil.example",
+            "evil.example:9090",
+            "localhost.evil.example",
+            "other.example:9090",
+        ] {
             assert!(!g.host_allowed(bad), "{bad}");
         }
         assert!(guard(&[], &["*"]).host_allowed("anything.example"));
@@ -132,10 +178,22 @@ mod tests {
     #[test]
     fn origins() {
         let g = guard(&["https://app.example"], &[]);
-        for ok in ["http://localhost:6274", "http://127.0.0.1", "https://[::1]:3000", "https://app.example", "https://APP.example/"] {
+        for ok in [
+            "http://localhost:6274",
+            "http://127.0.0.1",
+            "https://[::1]:3000",
+            "https://app.example",
+            "https://APP.example/",
+        ] {
             assert!(g.origin_allowed(ok), "{ok}");
         }
-        for bad in ["http://evil.example", "null", "http://localhost.evil.example", "http://10.0.0.1", "file://localhost"] {
+        for bad in [
+            "http://evil.example",
+            "null",
+            "http://localhost.evil.example",
+            "http://10.0.0.1",
+            "file://localhost",
+        ] {
             assert!(!g.origin_allowed(bad), "{bad}");
         }
     }
@@ -148,7 +206,10 @@ mod tests {
             m
         };
         assert!(accepts(&HeaderMap::new(), "application/json"));
-        assert!(accepts(&h("application/json, text/event-stream"), "application/json"));
+        assert!(accepts(
+            &h("application/json, text/event-stream"),
+            "application/json"
+        ));
         assert!(accepts(&h("*/*"), "text/event-stream"));
         assert!(accepts(&h("application/*;q=0.5"), "application/json"));
         assert!(!accepts(&h("text/event-stream"), "application/json"));

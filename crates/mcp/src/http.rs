@@ -23,7 +23,9 @@ use crate::catalog::Catalog;
 use crate::dispatch::{Core, Ctx, Reply, meta_version};
 use crate::error::{HttpError, json_response, rpc_status};
 use crate::guard::{Guard, accepts};
-use crate::jsonrpc::{HEADER_MISMATCH, Kind, Message, RpcError, Version, error_response, from_serde};
+use crate::jsonrpc::{
+    HEADER_MISMATCH, Kind, Message, RpcError, Version, error_response, from_serde,
+};
 use crate::session::{Session, Sessions};
 use crate::{McpConfig, McpSource, Notifier};
 
@@ -59,7 +61,10 @@ pub fn service(source: Arc<dyn McpSource>, config: McpConfig) -> McpHandle {
         config,
         notifier: notifier.clone(),
     });
-    let router = Router::new().route("/", any(handle)).route("/mcp", any(handle)).with_state(app);
+    let router = Router::new()
+        .route("/", any(handle))
+        .route("/mcp", any(handle))
+        .with_state(app);
     McpHandle { router, notifier }
 }
 
@@ -95,7 +100,10 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         // Browser clients (e.g. the Inspector in direct mode) need CORS to read answers.
         let headers = resp.headers_mut();
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("mcp-session-id, mcp-protocol-version"));
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("mcp-session-id, mcp-protocol-version"),
+        );
         headers.append(header::VARY, HeaderValue::from_static("origin"));
     }
     resp
@@ -104,10 +112,16 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
 fn preflight(h: &HeaderMap) -> Response {
     let mut resp = StatusCode::NO_CONTENT.into_response();
     let headers = resp.headers_mut();
-    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, DELETE, OPTIONS"));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
+    );
     let asked = h.get(header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
     headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked.unwrap_or(HeaderValue::from_static("content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id")));
-    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
     resp
 }
 
@@ -118,17 +132,26 @@ fn accepted() -> Response {
 /// `MCP-Protocol-Version`: missing is fine (served as the session's version, else
 /// 2025-03-26); present and unsupported is 400.
 fn header_version(h: &HeaderMap) -> Result<Option<Version>, HttpError> {
-    let Some(v) = h.get(PROTOCOL_VERSION) else { return Ok(None) };
+    let Some(v) = h.get(PROTOCOL_VERSION) else {
+        return Ok(None);
+    };
     let text = String::from_utf8_lossy(v.as_bytes());
-    Version::parse(text.trim()).map(Some).ok_or_else(|| HttpError::rpc(RpcError::unsupported_version(&text)))
+    Version::parse(text.trim())
+        .map(Some)
+        .ok_or_else(|| HttpError::rpc(RpcError::unsupported_version(&text)))
 }
 
 async fn read_body(h: &HeaderMap, body: Body, max: usize) -> Result<Bytes, HttpError> {
-    let declared = h.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared = h
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max as u64) {
         return Err(HttpError::TooLarge);
     }
-    axum::body::to_bytes(body, max).await.map_err(|_| HttpError::TooLarge)
+    axum::body::to_bytes(body, max)
+        .await
+        .map_err(|_| HttpError::TooLarge)
 }
 
 impl App {
@@ -143,7 +166,10 @@ impl App {
         }
         let id = h.get(SESSION_ID).ok_or(HttpError::MissingSession)?;
         let id = id.to_str().map_err(|_| HttpError::UnknownSession)?;
-        self.sessions.get(id).map(Some).ok_or(HttpError::UnknownSession)
+        self.sessions
+            .get(id)
+            .map(Some)
+            .ok_or(HttpError::UnknownSession)
     }
 
     async fn post(&self, h: &HeaderMap, body: Body) -> Result<Response, HttpError> {
@@ -154,42 +180,67 @@ impl App {
         let version = header_version(h)?;
         let bytes = read_body(h, body, self.config.max_body).await?;
         match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'[') => self.post_batch(h, version, &bytes).await,
+            Some(b'[') => self.post_batch(h, version, &catalog, &bytes).await,
             Some(_) => self.post_single(h, version, &catalog, &bytes).await,
             None => Err(HttpError::rpc(RpcError::parse("Parse error: empty body"))),
         }
     }
 
-    async fn post_single(&self, h: &HeaderMap, version: Option<Version>, catalog: &Catalog, bytes: &[u8]) -> Result<Response, HttpError> {
+    async fn post_single(
+        &self,
+        h: &HeaderMap,
+        version: Option<Version>,
+        catalog: &Catalog,
+        bytes: &[u8],
+    ) -> Result<Response, HttpError> {
         let msg = Message::parse(bytes).map_err(HttpError::rpc)?;
-        let kind = msg.kind().map_err(|error| HttpError::Rpc { id: msg.id().map(|i| i.get().to_owned()), error })?;
+        let kind = msg.kind().map_err(|error| HttpError::Rpc {
+            id: msg.id().map(|i| i.get().to_owned()),
+            error,
+        })?;
         let modern = version.is_some_and(|v| !v.has_handshake());
         match kind {
-            Kind::Request { id, method: "initialize", params } => {
+            Kind::Request {
+                id,
+                method: "initialize",
+                params,
+            } => {
                 let (negotiated, body) = self.core.initialize(catalog, id, params, self.stateful());
                 let mut resp = json_response(StatusCode::OK, body);
                 if self.stateful() {
-                    let session = self.sessions.create(negotiated).map_err(|_| HttpError::Internal)?;
-                    let value = HeaderValue::from_str(&session.id).map_err(|_| HttpError::Internal)?;
+                    let session = self
+                        .sessions
+                        .create(negotiated)
+                        .map_err(|_| HttpError::Internal)?;
+                    let value =
+                        HeaderValue::from_str(&session.id).map_err(|_| HttpError::Internal)?;
                     resp.headers_mut().insert(SESSION_ID, value);
+                    tracing::trace!(version = negotiated.as_str(), "MCP session created");
                 }
                 Ok(resp)
             }
             // 2026-07-28 requests carry their context and have no session; a legacy server
             // must still answer the `server/discover` probe quickly.
-            Kind::Request { id, method, params } if modern || method == "server/discover" => self.post_stateless(h, version, id, method, params).await,
+            Kind::Request { id, method, params } if modern || method == "server/discover" => {
+                self.post_stateless(h, version, catalog, id, method, params)
+                    .await
+            }
             Kind::Request { id, method, params } => {
                 let session = self.session(h)?;
                 let ctx = Ctx {
-                    version: session.as_ref().map_or(version.unwrap_or(Version::V2025_03_26), |s| s.version),
+                    version: session
+                        .as_ref()
+                        .map_or(version.unwrap_or(Version::V2025_03_26), |s| s.version),
                     inflight: session.as_deref().map(|s| &s.inflight),
+                    catalog,
                 };
                 let reply = self.core.request(ctx, id, method, params).await;
                 Ok(reply_response(h, reply, id, false))
             }
             Kind::Notification { method, params } => {
                 let session = if modern { None } else { self.session(h)? };
-                self.core.notification(session.as_deref().map(|s| &s.inflight), method, params);
+                self.core
+                    .notification(session.as_deref().map(|s| &s.inflight), method, params);
                 Ok(accepted())
             }
             Kind::Response => {
@@ -203,48 +254,95 @@ impl App {
 
     /// A 2026-07-28 request (or a `server/discover` probe): checks the mirrored headers
     /// against the body, then answers without a session.
-    async fn post_stateless(&self, h: &HeaderMap, header: Option<Version>, id: &RawValue, method: &str, params: Option<&RawValue>) -> Result<Response, HttpError> {
-        let mismatch = |what: String| HttpError::Rpc { id: Some(id.get().to_owned()), error: RpcError::new(HEADER_MISMATCH, format!("Header mismatch: {what}")) };
-        if let Some(m) = h.get(MCP_METHOD).filter(|m| m.as_bytes() != method.as_bytes()) {
-            return Err(mismatch(format!("Mcp-Method header value '{}' does not match body value '{method}'", String::from_utf8_lossy(m.as_bytes()))));
+    async fn post_stateless(
+        &self,
+        h: &HeaderMap,
+        header: Option<Version>,
+        catalog: &Catalog,
+        id: &RawValue,
+        method: &str,
+        params: Option<&RawValue>,
+    ) -> Result<Response, HttpError> {
+        let mismatch = |what: String| HttpError::Rpc {
+            id: Some(id.get().to_owned()),
+            error: RpcError::new(HEADER_MISMATCH, format!("Header mismatch: {what}")),
+        };
+        if let Some(m) = h
+            .get(MCP_METHOD)
+            .filter(|m| m.as_bytes() != method.as_bytes())
+        {
+            return Err(mismatch(format!(
+                "Mcp-Method header value '{}' does not match body value '{method}'",
+                String::from_utf8_lossy(m.as_bytes())
+            )));
         }
         let meta = meta_version(params);
         if let (Some(m), Some(hv)) = (&meta, header)
             && m != hv.as_str()
         {
-            return Err(mismatch(format!("MCP-Protocol-Version header value '{}' does not match body value '{m}'", hv.as_str())));
+            return Err(mismatch(format!(
+                "MCP-Protocol-Version header value '{}' does not match body value '{m}'",
+                hv.as_str()
+            )));
         }
         if method == "tools/call"
             && let (Some(header_name), Some(body_name)) = (h.get(MCP_NAME), tool_name(params))
             && decode_header(header_name).as_deref() != Some(body_name.as_str())
         {
-            return Err(mismatch(format!("Mcp-Name header does not match body value '{body_name}'")));
+            return Err(mismatch(format!(
+                "Mcp-Name header does not match body value '{body_name}'"
+            )));
         }
         let version = match (meta.as_deref(), header) {
-            (Some(m), _) => Version::parse(m).ok_or_else(|| HttpError::Rpc { id: Some(id.get().to_owned()), error: RpcError::unsupported_version(m) })?,
+            (Some(m), _) => Version::parse(m).ok_or_else(|| HttpError::Rpc {
+                id: Some(id.get().to_owned()),
+                error: RpcError::unsupported_version(m),
+            })?,
             (None, Some(v)) => v,
             (None, None) => Version::V2026_07_28,
         };
-        let ctx = Ctx { version, inflight: None };
+        let ctx = Ctx {
+            version,
+            inflight: None,
+            catalog,
+        };
         let reply = self.core.request(ctx, id, method, params).await;
         Ok(reply_response(h, reply, id, !version.has_handshake()))
     }
 
-    async fn post_batch(&self, h: &HeaderMap, header: Option<Version>, bytes: &[u8]) -> Result<Response, HttpError> {
-        let items: Vec<&RawValue> = serde_json::from_slice(bytes).map_err(|e| HttpError::rpc(from_serde(&e)))?;
+    async fn post_batch(
+        &self,
+        h: &HeaderMap,
+        header: Option<Version>,
+        catalog: &Catalog,
+        bytes: &[u8],
+    ) -> Result<Response, HttpError> {
+        let items: Vec<&RawValue> =
+            serde_json::from_slice(bytes).map_err(|e| HttpError::rpc(from_serde(&e)))?;
         let session = match header {
             Some(v) if !v.has_handshake() => None,
             _ => self.session(h)?,
         };
-        let version = session.as_ref().map_or(header.unwrap_or(Version::V2025_03_26), |s| s.version);
+        let version = session
+            .as_ref()
+            .map_or(header.unwrap_or(Version::V2025_03_26), |s| s.version);
         if !version.allows_batches() {
-            let why = format!("Invalid Request: JSON-RPC batches are not supported in protocol version {}", version.as_str());
+            let why = format!(
+                "Invalid Request: JSON-RPC batches are not supported in protocol version {}",
+                version.as_str()
+            );
             return Err(HttpError::rpc(RpcError::invalid_request(why)));
         }
         if items.is_empty() {
-            return Err(HttpError::rpc(RpcError::invalid_request("Invalid Request: empty batch")));
+            return Err(HttpError::rpc(RpcError::invalid_request(
+                "Invalid Request: empty batch",
+            )));
         }
-        let ctx = Ctx { version, inflight: session.as_deref().map(|s| &s.inflight) };
+        let ctx = Ctx {
+            version,
+            inflight: session.as_deref().map(|s| &s.inflight),
+            catalog,
+        };
         Ok(match self.core.batch(ctx, &items).await {
             Some(body) => json_response(StatusCode::OK, body),
             None => accepted(),
@@ -261,7 +359,11 @@ impl App {
         }
         header_version(h)?;
         let session = self.session(h)?.ok_or(HttpError::MissingSession)?;
-        let state = (session.open_stream(), self.notifier.subscribe(), Arc::clone(&self.core.source));
+        let state = (
+            session.open_stream(),
+            self.notifier.subscribe(),
+            Arc::clone(&self.core.source),
+        );
         let events = stream::unfold(state, |(mut guard, mut changes, source)| async move {
             tokio::select! {
                 () = guard.superseded() => None,
@@ -272,7 +374,14 @@ impl App {
             }
         });
         let sse = Sse::new(events).keep_alive(KeepAlive::new());
-        Ok(([(HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no"))], sse).into_response())
+        Ok((
+            [(
+                HeaderName::from_static("x-accel-buffering"),
+                HeaderValue::from_static("no"),
+            )],
+            sse,
+        )
+            .into_response())
     }
 
     fn delete(&self, h: &HeaderMap) -> Result<Response, HttpError> {
@@ -281,7 +390,11 @@ impl App {
         }
         let id = h.get(SESSION_ID).ok_or(HttpError::MissingSession)?;
         let id = id.to_str().map_err(|_| HttpError::UnknownSession)?;
-        if self.sessions.remove(id) { Ok(StatusCode::OK.into_response()) } else { Err(HttpError::UnknownSession) }
+        if self.sessions.remove(id) {
+            Ok(StatusCode::OK.into_response())
+        } else {
+            Err(HttpError::UnknownSession)
+        }
     }
 }
 
@@ -292,7 +405,9 @@ fn reply_response(h: &HeaderMap, reply: Reply, id: &RawValue, modern: bool) -> R
         Reply::Err(e) => json_response(rpc_status(e.code, modern), error_response(Some(id), &e)),
         // A cancelled request gets no JSON-RPC answer: an SSE stream that closes without
         // one (what a streaming server does), or 204 for a JSON-only client.
-        Reply::Cancelled if accepts(h, "text/event-stream") => ([(CONTENT_TYPE, "text/event-stream")], "").into_response(),
+        Reply::Cancelled if accepts(h, "text/event-stream") => {
+            ([(CONTENT_TYPE, "text/event-stream")], "").into_response()
+        }
         Reply::Cancelled => StatusCode::NO_CONTENT.into_response(),
     }
 }
@@ -310,7 +425,10 @@ fn tool_name(params: Option<&RawValue>) -> Option<String> {
 /// A mirrored header value, decoding the `=?base64?...?=` form.
 fn decode_header(v: &HeaderValue) -> Option<String> {
     let text = v.to_str().ok()?;
-    match text.strip_prefix("=?base64?").and_then(|t| t.strip_suffix("?=")) {
+    match text
+        .strip_prefix("=?base64?")
+        .and_then(|t| t.strip_suffix("?="))
+    {
         Some(b64) => String::from_utf8(STANDARD.decode(b64).ok()?).ok(),
         None => Some(text.to_owned()),
     }

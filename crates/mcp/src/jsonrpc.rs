@@ -23,7 +23,13 @@ impl Version {
     /// What `initialize` counter-offers when the client's version is unknown.
     pub(crate) const LATEST_HANDSHAKE: Self = Self::V2025_11_25;
     /// Every revision, newest first (`server/discover`'s `supportedVersions`).
-    pub(crate) const ALL: [Self; 5] = [Self::V2026_07_28, Self::V2025_11_25, Self::V2025_06_18, Self::V2025_03_26, Self::V2024_11_05];
+    pub(crate) const ALL: [Self; 5] = [
+        Self::V2026_07_28,
+        Self::V2025_11_25,
+        Self::V2025_06_18,
+        Self::V2025_03_26,
+        Self::V2024_11_05,
+    ];
 
     pub(crate) fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|v| v.as_str() == s)
@@ -75,8 +81,15 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::
 /// What a well-formed message is.
 #[derive(Debug)]
 pub(crate) enum Kind<'m> {
-    Request { id: &'m RawValue, method: &'m str, params: Option<&'m RawValue> },
-    Notification { method: &'m str, params: Option<&'m RawValue> },
+    Request {
+        id: &'m RawValue,
+        method: &'m str,
+        params: Option<&'m RawValue>,
+    },
+    Notification {
+        method: &'m str,
+        params: Option<&'m RawValue>,
+    },
     /// A response to a request we never send; accepted and ignored.
     Response,
 }
@@ -95,12 +108,16 @@ impl<'a> Message<'a> {
     /// Checks the envelope.
     pub(crate) fn kind(&self) -> Result<Kind<'_>, RpcError> {
         if self.jsonrpc.as_deref() != Some("2.0") {
-            return Err(RpcError::invalid_request("Invalid Request: jsonrpc must be \"2.0\""));
+            return Err(RpcError::invalid_request(
+                "Invalid Request: jsonrpc must be \"2.0\"",
+            ));
         }
         let params = self.params.filter(|p| p.get() != "null");
         match (&self.method, self.id) {
             (Some(method), Some(id)) if valid_id(id) => Ok(Kind::Request { id, method, params }),
-            (Some(_), Some(_)) => Err(RpcError::invalid_request("Invalid Request: id must be a string or a number")),
+            (Some(_), Some(_)) => Err(RpcError::invalid_request(
+                "Invalid Request: id must be a string or a number",
+            )),
             (Some(method), None) => Ok(Kind::Notification { method, params }),
             (None, Some(_)) if self.result.is_some() || self.error.is_some() => Ok(Kind::Response),
             (None, _) => Err(RpcError::invalid_request("Invalid Request: missing method")),
@@ -116,7 +133,9 @@ fn valid_id(id: &RawValue) -> bool {
 pub(crate) fn from_serde(e: &serde_json::Error) -> RpcError {
     use serde_json::error::Category;
     match e.classify() {
-        Category::Syntax | Category::Eof | Category::Io => RpcError::parse("Parse error: the body is not valid JSON"),
+        Category::Syntax | Category::Eof | Category::Io => {
+            RpcError::parse("Parse error: the body is not valid JSON")
+        }
         Category::Data => RpcError::invalid_request("Invalid Request: not a JSON-RPC message"),
     }
 }
@@ -145,7 +164,11 @@ pub(crate) const SESSION_NOT_FOUND: i32 = -32001;
 
 impl RpcError {
     pub(crate) fn new(code: i32, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { code, message: message.into(), data: None }
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
     }
     pub(crate) fn parse(message: &'static str) -> Self {
         Self::new(PARSE_ERROR, message)
@@ -161,7 +184,10 @@ impl RpcError {
     }
     pub(crate) fn unsupported_version(requested: &str) -> Self {
         let supported: Vec<&str> = Version::ALL.iter().map(|v| v.as_str()).collect();
-        let mut e = Self::new(UNSUPPORTED_VERSION, format!("Unsupported protocol version: {requested}"));
+        let mut e = Self::new(
+            UNSUPPORTED_VERSION,
+            format!("Unsupported protocol version: {requested}"),
+        );
         e.data = Some(serde_json::json!({ "supported": supported, "requested": requested }));
         e
     }
@@ -247,16 +273,28 @@ mod tests {
     #[test]
     fn classifies() {
         let m = Message::parse(br#"{"jsonrpc":"2.0","id":0,"method":"ping"}"#).unwrap();
-        assert!(matches!(m.kind().unwrap(), Kind::Request { method: "ping", .. }));
+        assert!(matches!(
+            m.kind().unwrap(),
+            Kind::Request { method: "ping", .. }
+        ));
         let m = Message::parse(br#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#).unwrap();
         assert_eq!(m.kind().unwrap_err().code, INVALID_REQUEST);
-        let m = Message::parse(br#"{"jsonrpc":"2.0","method":"notifications/initialized","params":null}"#).unwrap();
-        assert!(matches!(m.kind().unwrap(), Kind::Notification { params: None, .. }));
+        let m = Message::parse(
+            br#"{"jsonrpc":"2.0","method":"notifications/initialized","params":null}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            m.kind().unwrap(),
+            Kind::Notification { params: None, .. }
+        ));
         let m = Message::parse(br#"{"jsonrpc":"2.0","id":"x","result":{}}"#).unwrap();
         assert!(matches!(m.kind().unwrap(), Kind::Response));
         let m = Message::parse(br#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#).unwrap();
         assert_eq!(m.kind().unwrap_err().code, INVALID_REQUEST);
         assert_eq!(Message::parse(b"{").unwrap_err().code, PARSE_ERROR);
-        assert_eq!(Message::parse(br#"{"method":5}"#).unwrap_err().code, INVALID_REQUEST);
+        assert_eq!(
+            Message::parse(br#"{"method":5}"#).unwrap_err().code,
+            INVALID_REQUEST
+        );
     }
 }

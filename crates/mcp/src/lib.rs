@@ -95,7 +95,9 @@ pub struct Notifier {
 impl Notifier {
     /// A notifier nobody listens to yet.
     pub fn new() -> Self {
-        Self { tx: Arc::new(watch::channel(0).0) }
+        Self {
+            tx: Arc::new(watch::channel(0).0),
+        }
     }
 
     /// Sends `notifications/tools/list_changed` to every listener (call after a reload

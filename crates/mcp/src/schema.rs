@@ -28,9 +28,18 @@ fn check_object(schema: &Value, obj: &Map<String, Value>, path: &str) -> Result<
             Some(_) if value.is_null() => {}
             Some(sub) => check_value(sub, value, &join(path, name))?,
             None if closed => {
-                let known: Vec<&str> = props.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
-                let expected = if known.is_empty() { "this tool takes no arguments".to_owned() } else { format!("expected one of: {}", known.join(", ")) };
-                return Err(format!("unknown argument '{}' ({expected})", join(path, name)));
+                let known: Vec<&str> = props
+                    .map(|p| p.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                let expected = if known.is_empty() {
+                    "this tool takes no arguments".to_owned()
+                } else {
+                    format!("expected one of: {}", known.join(", "))
+                };
+                return Err(format!(
+                    "unknown argument '{}' ({expected})",
+                    join(path, name)
+                ));
             }
             None => {}
         }
@@ -46,14 +55,21 @@ fn check_value(schema: &Value, value: &Value, path: &str) -> Result<(), String> 
             _ => Vec::new(),
         };
         if !names.is_empty() && !names.iter().any(|t| has_type(value, t)) {
-            return Err(format!("argument '{path}' must be {}, got {}", expected(&names), describe(value)));
+            return Err(format!(
+                "argument '{path}' must be {}, got {}",
+                expected(&names),
+                describe(value)
+            ));
         }
     }
     if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
         && !allowed.contains(value)
     {
         let list: Vec<String> = allowed.iter().map(Value::to_string).collect();
-        return Err(format!("argument '{path}' must be one of {}, got {value}", list.join(", ")));
+        return Err(format!(
+            "argument '{path}' must be one of {}, got {value}",
+            list.join(", ")
+        ));
     }
     match value {
         Value::Array(items) => {
@@ -63,7 +79,9 @@ fn check_value(schema: &Value, value: &Value, path: &str) -> Result<(), String> 
                 }
             }
         }
-        Value::Object(obj) if schema.get("properties").is_some() || schema.get("required").is_some() => {
+        Value::Object(obj)
+            if schema.get("properties").is_some() || schema.get("required").is_some() =>
+        {
             check_object(schema, obj, path)?;
         }
         _ => {}
@@ -74,7 +92,11 @@ fn check_value(schema: &Value, value: &Value, path: &str) -> Result<(), String> 
 fn has_type(v: &Value, ty: &str) -> bool {
     match ty {
         "string" => v.is_string(),
-        "integer" => v.as_i64().is_some() || v.as_u64().is_some() || v.as_f64().is_some_and(|f| f.fract() == 0.0),
+        "integer" => {
+            v.as_i64().is_some()
+                || v.as_u64().is_some()
+                || v.as_f64().is_some_and(|f| f.fract() == 0.0)
+        }
         "number" => v.is_number(),
         "boolean" => v.is_boolean(),
         "array" => v.is_array(),
@@ -110,7 +132,11 @@ fn describe(v: &Value) -> &'static str {
 }
 
 fn join(path: &str, name: &str) -> String {
-    if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") }
+    if path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
 }
 
 #[cfg(test)]
@@ -127,18 +153,51 @@ mod tests {
     fn seed_shapes() {
         let get = json!({"type":"object","properties":{"id":{"type":"string"},"include_credential":{"type":"array","items":{"type":"string"}}},"required":["id"],"additionalProperties":false});
         assert!(check(get.clone(), json!({"id":"a","include_credential":["oidc"]})).is_ok());
-        assert_eq!(check(get.clone(), json!({})).unwrap_err(), "missing required argument 'id'");
-        assert_eq!(check(get.clone(), json!({"id":null})).unwrap_err(), "missing required argument 'id'");
-        assert_eq!(check(get.clone(), json!({"id":5})).unwrap_err(), "argument 'id' must be a string, got an integer");
-        assert_eq!(check(get.clone(), json!({"id":"a","include_credential":[1]})).unwrap_err(), "argument 'include_credential[0]' must be a string, got an integer");
-        assert_eq!(check(get.clone(), json!({"id":"a","idd":"b"})).unwrap_err(), "unknown argument 'idd' (expected one of: id, include_credential)");
+        assert_eq!(
+            check(get.clone(), json!({})).unwrap_err(),
+            "missing required argument 'id'"
+        );
+        assert_eq!(
+            check(get.clone(), json!({"id":null})).unwrap_err(),
+            "missing required argument 'id'"
+        );
+        assert_eq!(
+            check(get.clone(), json!({"id":5})).unwrap_err(),
+            "argument 'id' must be a string, got an integer"
+        );
+        assert_eq!(
+            check(get.clone(), json!({"id":"a","include_credential":[1]})).unwrap_err(),
+            "argument 'include_credential[0]' must be a string, got an integer"
+        );
+        assert_eq!(
+            check(get.clone(), json!({"id":"a","idd":"b"})).unwrap_err(),
+            "unknown argument 'idd' (expected one of: id, include_credential)"
+        );
         assert!(check(get, json!({"id":"a","include_credential":null})).is_ok());
         let body = json!({"type":"object","properties":{"body":{"type":["object","array"]},"n":{"type":"integer"},"x":{"type":"number"},"b":{"type":"boolean"}}});
-        assert!(check(body.clone(), json!({"body":[{"op":"add"}],"n":2.0,"x":1.5,"b":true})).is_ok());
-        assert_eq!(check(body.clone(), json!({"body":"x"})).unwrap_err(), "argument 'body' must be an object or an array, got a string");
-        assert_eq!(check(body.clone(), json!({"n":2.5})).unwrap_err(), "argument 'n' must be an integer, got a number");
-        assert_eq!(check(body, json!({"b":"true"})).unwrap_err(), "argument 'b' must be a boolean, got a string");
+        assert!(
+            check(
+                body.clone(),
+                json!({"body":[{"op":"add"}],"n":2.0,"x":1.5,"b":true})
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            check(body.clone(), json!({"body":"x"})).unwrap_err(),
+            "argument 'body' must be an object or an array, got a string"
+        );
+        assert_eq!(
+            check(body.clone(), json!({"n":2.5})).unwrap_err(),
+            "argument 'n' must be an integer, got a number"
+        );
+        assert_eq!(
+            check(body, json!({"b":"true"})).unwrap_err(),
+            "argument 'b' must be a boolean, got a string"
+        );
         let none = json!({"type":"object","additionalProperties":false});
-        assert_eq!(check(none, json!({"a":1})).unwrap_err(), "unknown argument 'a' (this tool takes no arguments)");
+        assert_eq!(
+            check(none, json!({"a":1})).unwrap_err(),
+            "unknown argument 'a' (this tool takes no arguments)"
+        );
     }
 }

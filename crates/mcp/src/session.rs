@@ -43,7 +43,11 @@ impl Session {
             true
         });
         self.open_streams.fetch_add(1, Ordering::Relaxed);
-        StreamGuard { session: Arc::clone(self), generation, control: self.stream.subscribe() }
+        StreamGuard {
+            session: Arc::clone(self),
+            generation,
+            control: self.stream.subscribe(),
+        }
     }
 
     fn end(&self) {
@@ -108,7 +112,8 @@ impl Sessions {
     }
 
     fn expired(&self, s: &Session, now: u64) -> bool {
-        s.open_streams.load(Ordering::Relaxed) == 0 && now.saturating_sub(s.idle_since()) > self.idle_ms
+        s.open_streams.load(Ordering::Relaxed) == 0
+            && now.saturating_sub(s.idle_since()) > self.idle_ms
     }
 
     /// Creates a session. Fails only if the OS has no randomness to give.
@@ -129,7 +134,8 @@ impl Sessions {
         let mut map = self.lock();
         // Sweep at most every quarter idle period (or when full), so creation stays O(1)
         // amortised and an idle process holds at most `max` sessions.
-        let due = now.saturating_sub(self.last_sweep.load(Ordering::Relaxed)) > (self.idle_ms / 4).min(60_000);
+        let due = now.saturating_sub(self.last_sweep.load(Ordering::Relaxed))
+            > (self.idle_ms / 4).min(60_000);
         if due || map.len() >= self.max {
             self.last_sweep.store(now, Ordering::Relaxed);
             map.retain(|_, s| {
@@ -143,7 +149,12 @@ impl Sessions {
         if map.len() >= self.max {
             // Still full: drop the longest-idle session; its client gets 404 and
             // re-initializes, which beats refusing new clients.
-            let oldest = map.values().filter(|s| s.open_streams.load(Ordering::Relaxed) == 0).min_by_key(|s| s.idle_since()).or_else(|| map.values().min_by_key(|s| s.idle_since())).map(|s| Arc::clone(&s.id));
+            let oldest = map
+                .values()
+                .filter(|s| s.open_streams.load(Ordering::Relaxed) == 0)
+                .min_by_key(|s| s.idle_since())
+                .or_else(|| map.values().min_by_key(|s| s.idle_since()))
+                .map(|s| Arc::clone(&s.id));
             if let Some(old) = oldest.and_then(|id| map.remove(&id)) {
                 old.end();
             }
@@ -199,7 +210,10 @@ mod tests {
         b.last_used.store(5, Ordering::Relaxed);
         let c = s.create(Version::V2025_11_25).unwrap();
         assert_eq!(s.len(), 2);
-        assert!(s.get(&a.id).is_none(), "the longest-idle session is evicted");
+        assert!(
+            s.get(&a.id).is_none(),
+            "the longest-idle session is evicted"
+        );
         assert!(s.get(&b.id).is_some() && s.get(&c.id).is_some());
         assert!(s.remove(&b.id) && !s.remove(&b.id));
 

@@ -31,7 +31,12 @@ where
 
 /// Like [`serve_stdio`], and writes `notifications/tools/list_changed` (after
 /// initialization) whenever `notifier` fires; advertises `tools.listChanged: true`.
-pub async fn serve_stdio_notified<R, W>(source: Arc<dyn McpSource>, input: R, output: W, notifier: &Notifier) -> io::Result<()>
+pub async fn serve_stdio_notified<R, W>(
+    source: Arc<dyn McpSource>,
+    input: R,
+    output: W,
+    notifier: &Notifier,
+) -> io::Result<()>
 where
     R: AsyncBufRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -39,7 +44,12 @@ where
     serve(source, input, output, Some(notifier)).await
 }
 
-async fn serve<R, W>(source: Arc<dyn McpSource>, input: R, mut output: W, notifier: Option<&Notifier>) -> io::Result<()>
+async fn serve<R, W>(
+    source: Arc<dyn McpSource>,
+    input: R,
+    mut output: W,
+    notifier: Option<&Notifier>,
+) -> io::Result<()>
 where
     R: AsyncBufRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -91,7 +101,9 @@ where
 
 /// Waits for the next notification; never resolves without a notifier.
 async fn next_change(rx: &mut Option<watch::Receiver<u64>>) -> bool {
-    let Some(r) = rx.as_mut() else { return std::future::pending().await };
+    let Some(r) = rx.as_mut() else {
+        return std::future::pending().await;
+    };
     if r.changed().await.is_ok() {
         return true;
     }
@@ -129,9 +141,22 @@ impl<'a> Conn<'a> {
         if trimmed.starts_with('[') {
             return match serde_json::from_str::<Vec<&RawValue>>(trimmed) {
                 Err(e) => Step::Write(error_response(None, &crate::jsonrpc::from_serde(&e))),
-                Ok(items) if items.is_empty() => Step::Write(error_response(None, &RpcError::invalid_request("Invalid Request: empty batch"))),
-                Ok(_) if !self.negotiated.unwrap_or(Version::V2025_03_26).allows_batches() => {
-                    Step::Write(error_response(None, &RpcError::invalid_request("Invalid Request: JSON-RPC batches are not supported in this protocol version")))
+                Ok(items) if items.is_empty() => Step::Write(error_response(
+                    None,
+                    &RpcError::invalid_request("Invalid Request: empty batch"),
+                )),
+                Ok(_)
+                    if !self
+                        .negotiated
+                        .unwrap_or(Version::V2025_03_26)
+                        .allows_batches() =>
+                {
+                    Step::Write(error_response(
+                        None,
+                        &RpcError::invalid_request(
+                            "Invalid Request: JSON-RPC batches are not supported in this protocol version",
+                        ),
+                    ))
                 }
                 Ok(_) => Step::Run(line),
             };
@@ -145,12 +170,21 @@ impl<'a> Conn<'a> {
                     self.core.notification(Some(self.inflight), method, params);
                     Some(Step::Nothing)
                 }
-                Ok(Kind::Request { id, method: "initialize", params }) => Some(match self.core.catalog() {
+                Ok(Kind::Request {
+                    id,
+                    method: "initialize",
+                    params,
+                }) => Some(match self.core.catalog() {
                     Some(catalog) => {
-                        let (version, text) = self.core.initialize(&catalog, id, params, self.list_changed);
+                        let (version, text) =
+                            self.core
+                                .initialize(&catalog, id, params, self.list_changed);
                         Step::Initialized(version, text)
                     }
-                    None => Step::Write(error_response(Some(id), &RpcError::new(INTERNAL_ERROR, "this MCP adapter is no longer served"))),
+                    None => Step::Write(error_response(
+                        Some(id),
+                        &RpcError::new(INTERNAL_ERROR, "this MCP adapter is no longer served"),
+                    )),
                 }),
                 Ok(Kind::Request { .. }) => None,
             },
@@ -161,13 +195,29 @@ impl<'a> Conn<'a> {
     /// Answers a request or a batch; `None` when nothing is to be written.
     async fn run(self, line: String) -> Option<String> {
         let base = self.negotiated.unwrap_or(Version::V2025_03_26);
-        let ctx = Ctx { version: base, inflight: Some(self.inflight) };
+        let Some(catalog) = self.core.catalog() else {
+            let id = Message::parse(line.as_bytes())
+                .ok()
+                .and_then(|m| m.id().map(|i| i.get().to_owned()));
+            let id = id.and_then(|i| RawValue::from_string(i).ok());
+            return Some(error_response(
+                id.as_deref(),
+                &RpcError::new(INTERNAL_ERROR, "this MCP adapter is no longer served"),
+            ));
+        };
+        let ctx = Ctx {
+            version: base,
+            inflight: Some(self.inflight),
+            catalog: &catalog,
+        };
         if line.trim_start().starts_with('[') {
             let items: Vec<&RawValue> = serde_json::from_str(&line).ok()?;
             return self.core.batch(ctx, &items).await;
         }
         let msg = Message::parse(line.as_bytes()).ok()?;
-        let Ok(Kind::Request { id, method, params }) = msg.kind() else { return None };
+        let Ok(Kind::Request { id, method, params }) = msg.kind() else {
+            return None;
+        };
         // A 2026-07-28 request names its version in `_meta` (stdio has no headers).
         let version = match meta_version(params) {
             Some(v) => match Version::parse(&v) {
@@ -177,6 +227,9 @@ impl<'a> Conn<'a> {
             None => base,
         };
         let ctx = Ctx { version, ..ctx };
-        self.core.request(ctx, id, method, params).await.into_text(id)
+        self.core
+            .request(ctx, id, method, params)
+            .await
+            .into_text(id)
     }
 }

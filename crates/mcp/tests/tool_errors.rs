@@ -32,10 +32,20 @@ async fn unknown_tool_and_missing_params_are_protocol_errors() {
     assert_eq!(v["id"], 3);
     assert_eq!(v["error"]["code"], -32602);
     assert_eq!(v["error"]["message"], "Unknown tool: no-such-tool");
-    let v = raw_call(&server, &session, &json!({"jsonrpc":"2.0","id":4,"method":"tools/call"})).await;
+    let v = raw_call(
+        &server,
+        &session,
+        &json!({"jsonrpc":"2.0","id":4,"method":"tools/call"}),
+    )
+    .await;
     assert_eq!(v["error"]["code"], -32602);
     assert_eq!(v["error"]["message"], "Invalid params: missing params");
-    let v = raw_call(&server, &session, &json!({"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"arguments":{}}})).await;
+    let v = raw_call(
+        &server,
+        &session,
+        &json!({"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"arguments":{}}}),
+    )
+    .await;
     assert_eq!(v["error"]["code"], -32602);
     assert_eq!(up.request_count(), 0);
 }
@@ -45,37 +55,82 @@ async fn invalid_arguments_are_tool_errors_naming_the_argument() {
     let (up, server, session) = setup().await;
     let r = call_tool(&server.url(), &session, "get-identity", json!({"id": 42})).await;
     assert_eq!(r["isError"], true);
-    assert_eq!(text(&r), "invalid arguments for tool 'get-identity': argument 'id' must be a string, got an integer");
+    assert_eq!(
+        text(&r),
+        "invalid arguments for tool 'get-identity': argument 'id' must be a string, got an integer"
+    );
     let r = call_tool(&server.url(), &session, "get-identity", json!({})).await;
     assert_eq!(r["isError"], true);
-    assert_eq!(text(&r), "invalid arguments for tool 'get-identity': missing required argument 'id'");
-    let r = call_tool(&server.url(), &session, "list-identities", json!({"page_size": "ten"})).await;
-    assert!(text(&r).contains("argument 'page_size' must be an integer"), "{r}");
-    let r = call_tool(&server.url(), &session, "get-identity", json!({"id": "a", "idd": "b"})).await;
+    assert_eq!(
+        text(&r),
+        "invalid arguments for tool 'get-identity': missing required argument 'id'"
+    );
+    let r = call_tool(
+        &server.url(),
+        &session,
+        "list-identities",
+        json!({"page_size": "ten"}),
+    )
+    .await;
+    assert!(
+        text(&r).contains("argument 'page_size' must be an integer"),
+        "{r}"
+    );
+    let r = call_tool(
+        &server.url(),
+        &session,
+        "get-identity",
+        json!({"id": "a", "idd": "b"}),
+    )
+    .await;
     assert!(text(&r).contains("unknown argument 'idd'"), "{r}");
     let r = raw_call(&server, &session, &json!({"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"get-identity","arguments":[1]}})).await;
     assert_eq!(r["result"]["isError"], true);
     assert!(text(&r["result"]).contains("arguments must be a JSON object"));
-    assert_eq!(up.request_count(), 0, "invalid calls never reach the upstream");
+    assert_eq!(
+        up.request_count(),
+        0,
+        "invalid calls never reach the upstream"
+    );
 }
 
 #[tokio::test]
 async fn upstream_error_statuses_are_tool_errors_with_the_upstream_body() {
     let (up, server, session) = setup().await;
     let ory_404 = json!({"error": {"code": 404, "status": "Not Found", "message": "Unable to locate the resource"}});
-    up.answer("GET", "/admin/identities/missing", Answer::json(404, ory_404.clone()));
-    let r = call_tool(&server.url(), &session, "get-identity", json!({"id": "missing"})).await;
+    up.answer(
+        "GET",
+        "/admin/identities/missing",
+        Answer::json(404, ory_404.clone()),
+    );
+    let r = call_tool(
+        &server.url(),
+        &session,
+        "get-identity",
+        json!({"id": "missing"}),
+    )
+    .await;
     assert_eq!(r["isError"], true);
     assert_eq!(serde_json::from_str::<Value>(text(&r)).unwrap(), ory_404);
     assert!(r.get("structuredContent").is_none());
 
-    up.answer("GET", "/admin/sessions/s1", Answer::json(500, json!({"error": {"code": 500, "message": "boom"}})));
+    up.answer(
+        "GET",
+        "/admin/sessions/s1",
+        Answer::json(500, json!({"error": {"code": 500, "message": "boom"}})),
+    );
     let r = call_tool(&server.url(), &session, "get-session", json!({"id": "s1"})).await;
     assert_eq!(r["isError"], true);
     assert!(text(&r).contains("boom"));
 
     up.answer("DELETE", "/admin/sessions/s2", Answer::empty(503));
-    let r = call_tool(&server.url(), &session, "deactivate-session", json!({"id": "s2"})).await;
+    let r = call_tool(
+        &server.url(),
+        &session,
+        "deactivate-session",
+        json!({"id": "s2"}),
+    )
+    .await;
     assert_eq!(r["isError"], true);
     assert_eq!(text(&r), "upstream answered HTTP 503 Service Unavailable");
 }
@@ -84,7 +139,13 @@ async fn upstream_error_statuses_are_tool_errors_with_the_upstream_body() {
 async fn no_content_is_an_empty_success() {
     let (up, server, session) = setup().await;
     up.answer("DELETE", "/admin/identities/i1", Answer::empty(204));
-    let r = call_tool(&server.url(), &session, "delete-identity", json!({"id": "i1"})).await;
+    let r = call_tool(
+        &server.url(),
+        &session,
+        "delete-identity",
+        json!({"id": "i1"}),
+    )
+    .await;
     assert_eq!(r, json!({"content": [], "isError": false}));
 }
 
@@ -92,7 +153,13 @@ async fn no_content_is_an_empty_success() {
 async fn unreachable_upstream_is_a_readable_tool_error_without_secrets() {
     let server = serve_seed(&closed_port_url(), McpConfig::default()).await;
     let session = initialize(&server.url(), "2025-11-25").await;
-    let r = call_tool(&server.url(), &session, "get-identity", json!({"id": "abc"})).await;
+    let r = call_tool(
+        &server.url(),
+        &session,
+        "get-identity",
+        json!({"id": "abc"}),
+    )
+    .await;
     assert_eq!(r["isError"], true);
     let t = text(&r);
     assert!(t.contains("kratos-identity"), "names the upstream: {t}");
@@ -102,23 +169,64 @@ async fn unreachable_upstream_is_a_readable_tool_error_without_secrets() {
 #[tokio::test]
 async fn cancelled_calls_are_aborted_and_not_answered() {
     let (up, server, session) = setup().await;
-    up.answer("GET", "/admin/identities/slow", Answer::json(200, json!({"id": "slow"})).with_delay(Duration::from_secs(20)));
+    let slow = || Answer::json(200, json!({"id": "slow"})).with_delay(Duration::from_secs(20));
+    up.answer("GET", "/admin/identities/slow", slow());
+    up.answer("POST", "/admin/identities", slow());
     let url = server.url();
-    let (s2, url2) = (session.clone(), url.clone());
-    let started = Instant::now();
-    let call = tokio::spawn(async move { post(&url2, &[("mcp-session-id", &s2)], &call_body(41, "get-identity", json!({"id": "slow"}))).await });
-    up.wait_for_requests(1, Duration::from_secs(5)).await;
-    let cancel = json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":41,"reason":"user"}});
-    let r = post(&url, &[("mcp-session-id", &session)], &cancel).await;
-    assert_eq!(r.status, 202);
-    let r = tokio::time::timeout(Duration::from_secs(5), call).await.expect("the cancelled POST ends").unwrap();
-    assert!(started.elapsed() < Duration::from_secs(10));
-    assert_eq!(r.status, 200);
-    assert_eq!(r.header("content-type"), Some("text/event-stream"));
-    assert_eq!(r.body, "", "no JSON-RPC answer for a cancelled request");
+    // A read (run inline) and a write (run on its own task) are both aborted.
+    let cases = [
+        (41, "get-identity", json!({"id": "slow"})),
+        (42, "create-identity", json!({"body": {}})),
+    ];
+    for (n, (id, tool, arguments)) in cases.into_iter().enumerate() {
+        let (s2, url2) = (session.clone(), url.clone());
+        let started = Instant::now();
+        let call = tokio::spawn(async move {
+            post(
+                &url2,
+                &[("mcp-session-id", &s2)],
+                &call_body(id, tool, arguments),
+            )
+            .await
+        });
+        up.wait_for_requests(n + 1, Duration::from_secs(5)).await;
+        let cancel = json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":id,"reason":"user"}});
+        assert_eq!(
+            post(&url, &[("mcp-session-id", &session)], &cancel)
+                .await
+                .status,
+            202
+        );
+        let r = tokio::time::timeout(Duration::from_secs(5), call)
+            .await
+            .expect("the cancelled POST ends")
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10), "{tool}");
+        assert_eq!(r.status, 200, "{tool}");
+        assert_eq!(
+            r.header("content-type"),
+            Some("text/event-stream"),
+            "{tool}"
+        );
+        assert_eq!(
+            r.body, "",
+            "no JSON-RPC answer for a cancelled request ({tool})"
+        );
+    }
     // The session still works, and unknown request ids are ignored.
-    let cancel = json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"nope"}});
-    assert_eq!(post(&url, &[("mcp-session-id", &session)], &cancel).await.status, 202);
-    let ping = post(&url, &[("mcp-session-id", &session)], &json!({"jsonrpc":"2.0","id":9,"method":"ping"})).await;
+    let cancel =
+        json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"nope"}});
+    assert_eq!(
+        post(&url, &[("mcp-session-id", &session)], &cancel)
+            .await
+            .status,
+        202
+    );
+    let ping = post(
+        &url,
+        &[("mcp-session-id", &session)],
+        &json!({"jsonrpc":"2.0","id":9,"method":"ping"}),
+    )
+    .await;
     assert_eq!(ping.json()["result"], json!({}));
 }

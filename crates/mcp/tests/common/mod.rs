@@ -15,13 +15,29 @@ use tokio::net::TcpListener;
 
 /// The seed's MCP adapter, its upstream pointed at `upstream_url`, key `Bearer t0k`.
 pub fn seed_plan(upstream_url: &str) -> Arc<McpAdapterPlan> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../capabilities/ory-identities.yml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../capabilities/ory-identities.yml"
+    );
     let src = std::fs::read_to_string(path).unwrap();
-    let loaded = naftiko_spec::load(&src, LoadOptions::default(), &mut |_| Err("no imports".into()));
-    let doc = loaded.servable().unwrap_or_else(|| panic!("seed does not load: {:?}", loaded.diagnostics));
-    let opts = CompileOptions { upstream_overrides: [("kratos-identity".to_owned(), upstream_url.to_owned())].into(), ..Default::default() };
+    let loaded = naftiko_spec::load(&src, LoadOptions::default(), &mut |_| {
+        Err("no imports".into())
+    });
+    let doc = loaded
+        .servable()
+        .unwrap_or_else(|| panic!("seed does not load: {:?}", loaded.diagnostics));
+    let opts = CompileOptions {
+        upstream_overrides: [("kratos-identity".to_owned(), upstream_url.to_owned())].into(),
+        ..Default::default()
+    };
     let upstreams = |_ns: &str| Arc::new(HttpUpstream::new().unwrap()) as Arc<dyn Upstream>;
-    let plan = naftiko_plan::compile(doc, &MapVars::new([("ORY_API_KEY", "Bearer t0k")]), &upstreams, &opts).unwrap();
+    let plan = naftiko_plan::compile(
+        doc,
+        &MapVars::new([("ORY_API_KEY", "Bearer t0k")]),
+        &upstreams,
+        &opts,
+    )
+    .unwrap();
     Arc::new(plan.mcp.into_iter().next().unwrap())
 }
 
@@ -63,7 +79,8 @@ pub struct Resp {
 
 impl Resp {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?} (HTTP {})", self.body, self.status))
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?} (HTTP {})", self.body, self.status))
     }
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(|v| v.to_str().unwrap())
@@ -74,16 +91,25 @@ impl Resp {
 /// Content-Length).
 pub async fn send(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> Resp {
     let client = reqwest::Client::new();
-    let mut req = client.request(method.parse().unwrap(), url).body(body.to_owned());
+    let mut req = client
+        .request(method.parse().unwrap(), url)
+        .body(body.to_owned());
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
     let resp = req.send().await.unwrap();
-    Resp { status: resp.status().as_u16(), headers: resp.headers().clone(), body: resp.text().await.unwrap() }
+    Resp {
+        status: resp.status().as_u16(),
+        headers: resp.headers().clone(),
+        body: resp.text().await.unwrap(),
+    }
 }
 
 /// The headers a spec-following client sends on a POST.
-pub const POST_HEADERS: [(&str, &str); 2] = [("accept", "application/json, text/event-stream"), ("content-type", "application/json")];
+pub const POST_HEADERS: [(&str, &str); 2] = [
+    ("accept", "application/json, text/event-stream"),
+    ("content-type", "application/json"),
+];
 
 /// POSTs a JSON-RPC body with the usual headers plus `extra`.
 pub async fn post(url: &str, extra: &[(&str, &str)], body: &Value) -> Resp {
@@ -110,7 +136,15 @@ pub fn call_body(id: i64, name: &str, arguments: Value) -> Value {
 
 /// Calls a tool on a fresh stateless-style exchange within `session`; returns the result.
 pub async fn call_tool(url: &str, session: &str, name: &str, arguments: Value) -> Value {
-    let r = post(url, &[("mcp-session-id", session), ("mcp-protocol-version", "2025-11-25")], &call_body(7, name, arguments)).await;
+    let r = post(
+        url,
+        &[
+            ("mcp-session-id", session),
+            ("mcp-protocol-version", "2025-11-25"),
+        ],
+        &call_body(7, name, arguments),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let v = r.json();
     assert!(v.get("error").is_none(), "unexpected JSON-RPC error: {v}");
@@ -119,7 +153,9 @@ pub async fn call_tool(url: &str, session: &str, name: &str, arguments: Value) -
 
 /// The text of a result's first content block.
 pub fn text(result: &Value) -> &str {
-    result["content"][0]["text"].as_str().unwrap_or_else(|| panic!("no text content: {result}"))
+    result["content"][0]["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no text content: {result}"))
 }
 
 /// An rmcp client (legacy `initialize` lifecycle) over Streamable HTTP.
