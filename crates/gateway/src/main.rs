@@ -37,6 +37,14 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Runs the seed capability against a bundled in-memory Ory fake and prints curl commands.
     Demo,
+    /// Runs the capability conformance suite against this gateway or another runtime
+    /// (`naftiko-gateway conformance --help` for its options).
+    #[command(disable_help_flag = true)]
+    Conformance {
+        /// Options and case paths, passed to the runner.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Prints the status JSON of a gateway started with `--admin ADDR`.
     Status {
         /// The gateway's admin address.
@@ -84,6 +92,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::Serve(args) => run_async(serve::run(args)),
         Command::Demo => run_async(demo::run()),
+        Command::Conformance { args } => naftiko_conformance::main_cli(args),
         Command::Status { admin } => run_async(admin::print_status(admin)),
     }
 }

@@ -25,6 +25,28 @@ impl ProcessVars {
     }
 }
 
+/// A bind file's path: `file:///./x`, `file://./x` and `./x` are relative (to the capability
+/// file's directory, else the working directory); `file:///abs` and `/abs` are absolute.
+pub(crate) fn resolve_location(dir: &Path, location: &str) -> PathBuf {
+    let rest = location.strip_prefix("file://").unwrap_or(location);
+    let rel = rest
+        .strip_prefix("/./")
+        .or_else(|| rest.strip_prefix("./"))
+        .map(|r| r.to_string());
+    match rel {
+        Some(r) => {
+            let beside = dir.join(&r);
+            if beside.exists() {
+                beside
+            } else {
+                PathBuf::from(r)
+            }
+        }
+        None if Path::new(rest).is_absolute() => PathBuf::from(rest),
+        None => dir.join(rest),
+    }
+}
+
 impl Vars for ProcessVars {
     fn env(&self, name: &str) -> Option<String> {
         self.overrides
@@ -41,15 +63,7 @@ impl Vars for ProcessVars {
             return std::env::var(source_key)
                 .map_err(|_| "it is not set in the environment".to_string());
         };
-        let rel = location
-            .value
-            .trim_start_matches("file://")
-            .trim_start_matches("./");
-        let path = if Path::new(rel).is_absolute() {
-            PathBuf::from(rel)
-        } else {
-            self.dir.join(rel)
-        };
+        let path = resolve_location(&self.dir, &location.value);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
         let map: HashMap<String, serde_json::Value> = serde_saphyr::from_str(&text)

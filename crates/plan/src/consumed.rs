@@ -215,6 +215,14 @@ fn auth_plan(a: &AuthenticationSpec, binds: &Binds, d: &mut Diagnostics) -> Opti
                 AuthValue::Fixed(Secret::new(format!("Basic {token}"))),
             ))
         }
-        _ => None,
+        other => {
+            // Sending requests without the authentication the file asks for is never right.
+            d.error(
+                "auth-unsupported",
+                a.r#type.pos,
+                format!("authentication type '{other}' is not supported by this runtime; refusing to call the upstream without it"),
+            );
+            None
+        }
     }
 }

@@ -178,6 +178,17 @@ impl OutputPlan {
                 bytes,
                 content_type: ct.clone(),
             }),
+            // A caller error's body (403 text/plain, ...) is the upstream talking to the
+            // caller: forwarded unmapped whatever its type.
+            Self::RootJson | Self::Mapped(_)
+                if status.is_client_error()
+                    && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() =>
+            {
+                answer(AnswerBody::Bytes {
+                    bytes,
+                    content_type: ct.clone(),
+                })
+            }
             // An error answer's JSON is passed through unmapped: a success-shaped mapping would hide it.
             Self::RootJson => answer(json_bytes(bytes)?),
             Self::Mapped(_) if status.as_u16() >= 400 => answer(json_bytes(bytes)?),

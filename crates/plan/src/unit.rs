@@ -114,7 +114,11 @@ impl UnitPlan {
                 _ => b.key.as_str(),
             };
             let v = match &b.source {
-                Source::Arg(x) => args.get(x).map(|a| coerce(a, ty, x)).transpose()?,
+                // A declared input computed above (e.g. a body field) wins over the raw request.
+                Source::Arg(x) => match values.get(x) {
+                    Some(v) => Some(v.clone()),
+                    None => args.get(x).map(|a| coerce(a, ty, x)).transpose()?,
+                },
                 Source::Body if self.forwards_raw(op, &b.key) => match args.raw_body()? {
                     Some(raw) => {
                         values.set_raw(&b.key, raw, caller);

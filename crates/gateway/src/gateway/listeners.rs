@@ -67,8 +67,13 @@ impl Listener {
     }
 
     /// A REST listener.
-    pub(crate) fn rest(listener: TcpListener, config: RestConfig) -> std::io::Result<Self> {
-        let slot = Arc::new(RestSlot::default());
+    /// The routes are in place before the first connection is accepted.
+    pub(crate) fn rest(
+        listener: TcpListener,
+        config: RestConfig,
+        routes: Arc<RestRoutes>,
+    ) -> std::io::Result<Self> {
+        let slot = Arc::new(RestSlot(ArcSwapOption::new(Some(routes))));
         let app = naftiko_rest::router(slot.clone(), config);
         Self::spawn(listener, app, Slot::Rest(slot))
     }

@@ -22,10 +22,14 @@ impl McpSource for McpSlot {
     }
 }
 
-/// An MCP listener.
-pub(crate) fn listener(listener: TcpListener, config: McpConfig) -> std::io::Result<Listener> {
+/// An MCP listener; the adapter is in place before the first connection is accepted.
+pub(crate) fn listener(
+    listener: TcpListener,
+    config: McpConfig,
+    plan: Option<McpAdapterPlan>,
+) -> std::io::Result<Listener> {
     let slot = Arc::new(McpSlot {
-        plan: ArcSwapOption::empty(),
+        plan: ArcSwapOption::new(plan.map(Arc::new)),
         notifier: std::sync::OnceLock::new(),
     });
     let handle = naftiko_mcp::service(slot.clone(), config);

@@ -335,8 +335,13 @@ impl Gateway {
         for (addr, served) in &assembly.by_addr {
             if let Some(l) = opened.remove(addr) {
                 let listener = match served {
-                    Served::Rest(_) => Listener::rest(l, self.settings.rest),
-                    Served::Mcp(_) => mcp::listener(l, self.settings.mcp.clone()),
+                    Served::Rest(list) => match RestRoutes::new(list.iter().map(|(_, a)| a)) {
+                        Ok(routes) => Listener::rest(l, self.settings.rest, Arc::new(routes)),
+                        Err(e) => Err(std::io::Error::other(e.to_string())),
+                    },
+                    Served::Mcp(list) => {
+                        mcp::listener(l, self.settings.mcp.clone(), merge_mcp(list))
+                    }
                 };
                 match listener {
                     Ok(mut listener) => {
@@ -354,6 +359,7 @@ impl Gateway {
                     }
                     Err(e) => tracing::error!(%addr, error = %e, "cannot serve"),
                 }
+                continue;
             }
             match (served, self.listeners.get(addr).map(|l| &l.slot)) {
                 (Served::Rest(list), Some(Slot::Rest(slot))) => {
@@ -436,17 +442,7 @@ fn bind_files(path: &Path, doc: &DocumentSpec) -> Vec<PathBuf> {
         .chain(doc.capability.iter().flat_map(|c| c.binds.iter()));
     binds
         .filter_map(|b| b.location.as_ref())
-        .map(|l| {
-            let rel = l
-                .value
-                .trim_start_matches("file://")
-                .trim_start_matches("./");
-            if Path::new(rel).is_absolute() {
-                PathBuf::from(rel)
-            } else {
-                dir.join(rel)
-            }
-        })
+        .map(|l| crate::vars::resolve_location(&dir, &l.value))
         .collect()
 }
 

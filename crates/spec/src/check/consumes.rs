@@ -226,7 +226,10 @@ fn template_vars(
     };
     for v in t.vars() {
         let name = v.to_string();
-        if !cx.bind_vars.contains(&name) && !inputs.iter().any(|i| *i == name || *i == v.head()) {
+        if !cx.bind_vars.contains(&name)
+            && !cx.caller_inputs.contains(v.head())
+            && !inputs.iter().any(|i| *i == name || *i == v.head())
+        {
             let hint = super::did_you_mean(super::suggest(
                 &name,
                 cx.bind_vars

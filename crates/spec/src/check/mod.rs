@@ -33,6 +33,9 @@ pub(crate) struct Context<'a> {
     >,
     /// Namespaces of the inline consumes.
     pub(crate) consumes_namespaces: Vec<&'a str>,
+    /// Names callers can feed into consumed templates: declared exposed inputs, `with`
+    /// keys and `rest.X` / `tools.X` names, anywhere in the document.
+    pub(crate) caller_inputs: HashSet<String>,
     /// Namespaces of imports that could not be resolved (already reported once).
     pub(crate) unresolved_imports: Vec<&'a str>,
 }
@@ -112,8 +115,45 @@ fn context(doc: &DocumentSpec) -> Context<'_> {
         bind_vars,
         operations,
         consumes_namespaces,
+        caller_inputs: caller_inputs(doc),
         unresolved_imports,
     }
+}
+
+fn caller_inputs(doc: &DocumentSpec) -> HashSet<String> {
+    fn unit(names: &mut HashSet<String>, u: &crate::model::UnitSpec) {
+        names.extend(u.input_parameters.iter().map(|p| p.name.value.clone()));
+        for w in &u.with {
+            names.insert(w.key.value.clone());
+            if let serde_json::Value::String(s) = &w.value.value
+                && let Some((_, x)) = s.split_once('.')
+            {
+                names.insert(x.to_string());
+            }
+        }
+    }
+    let mut names = HashSet::new();
+    for e in doc.capability.iter().flat_map(|c| c.exposes.iter()) {
+        match e {
+            crate::model::ExposesSpec::Rest(r) => {
+                names.extend(r.input_parameters.iter().map(|p| p.name.value.clone()));
+                for res in &r.resources {
+                    names.extend(res.input_parameters.iter().map(|p| p.name.value.clone()));
+                    names.extend(path_variables(&res.path.value));
+                    for op in &res.operations {
+                        unit(&mut names, &op.unit);
+                    }
+                }
+            }
+            crate::model::ExposesSpec::Mcp(m) => {
+                for t in &m.tools {
+                    unit(&mut names, &t.unit);
+                }
+            }
+            crate::model::ExposesSpec::Other(_) => {}
+        }
+    }
+    names
 }
 
 fn namespaces_unique(doc: &DocumentSpec, d: &mut Diagnostics) {

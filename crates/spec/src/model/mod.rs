@@ -148,12 +148,23 @@ impl CapabilitySpec {
         let consumes = f.list("consumes", d, ConsumesSpec::decode);
         let exposes = f.list("exposes", d, ExposesSpec::decode);
         let binds = f.list("binds", d, BindingSpec::decode);
-        if f.get("exposes").is_none() {
-            d.error(
+        match f.get("exposes") {
+            None => d.error(
                 "missing-key",
                 f.pos,
                 "'capability' must expose at least one adapter ('exposes')",
-            );
+            ),
+            Some(n)
+                if exposes.is_empty()
+                    && matches!(&n.kind, crate::yaml::Kind::Seq(v) if v.is_empty()) =>
+            {
+                d.error(
+                    "exposes-empty",
+                    n.pos,
+                    "'capability' must expose at least one adapter ('exposes' is empty)",
+                )
+            }
+            Some(_) => {}
         }
         f.finish(d);
         Some(Self {
