@@ -74,13 +74,18 @@ fn plan(yaml: &str, vars: &[(&str, &str)], upstream: Arc<dyn Upstream>) -> Plan 
         .unwrap_or_else(|| panic!("fixture has errors: {:#?}", loaded.diagnostics));
     let factory = move |_: &str| upstream.clone();
     let factory: UpstreamFactory<'_> = &factory;
-    compile(
-        doc,
-        &MapVars::new(vars.iter().copied()),
-        factory,
-        &CompileOptions::default(),
-    )
-    .unwrap_or_else(|d| panic!("compile failed: {d:#?}"))
+    // The seed's baseUri is empty (`--upstream` in production); the fake ignores the URL.
+    let opts = CompileOptions {
+        upstream_overrides: [(
+            "kratos-identity".to_string(),
+            "http://127.0.0.1:4434".to_string(),
+        )]
+        .into_iter()
+        .collect(),
+        ..CompileOptions::default()
+    };
+    compile(doc, &MapVars::new(vars.iter().copied()), factory, &opts)
+        .unwrap_or_else(|d| panic!("compile failed: {d:#?}"))
 }
 
 fn rest_unit(plan: &Plan, path: &str, method: http::Method) -> Arc<UnitPlan> {
@@ -144,10 +149,11 @@ fn check(answer: &Result<naftiko_plan::Answer, naftiko_plan::InvokeError>, want:
 }
 
 fn seed(c: &mut Criterion) {
-    let identity = Bytes::from(IDENTITY.trim_end().replace(
-        "9f425a8d-7efc-4768-8f23-7647a74fdf13",
-        GET_ID,
-    ));
+    let identity = Bytes::from(
+        IDENTITY
+            .trim_end()
+            .replace("9f425a8d-7efc-4768-8f23-7647a74fdf13", GET_ID),
+    );
     let vars = [("ORY_API_KEY", "Bearer x")];
     let get_plan = plan(
         SEED,
@@ -162,11 +168,10 @@ fn seed(c: &mut Criterion) {
         &vars,
         Arc::new(Canned {
             status: 201,
-            body: identity.clone(),
+            body: Bytes::from_static(IDENTITY.trim_end().as_bytes()),
         }),
     );
-    let create_body: Value =
-        serde_json::from_str(CREATE_BODY).unwrap_or_else(|e| panic!("{e}"));
+    let create_body: Value = serde_json::from_str(CREATE_BODY).unwrap_or_else(|e| panic!("{e}"));
 
     let mut g = c.benchmark_group("invoke/seed");
     g.throughput(Throughput::Elements(1));
@@ -209,7 +214,10 @@ fn mapped(c: &mut Criterion) {
         );
         let a = JsonArgs::default();
         let unit = rest_unit(&p, "/v1/first-identity", http::Method::GET);
-        check(&ready(unit.invoke(&a)), "00000000-0000-4000-8000-000000000000");
+        check(
+            &ready(unit.invoke(&a)),
+            "00000000-0000-4000-8000-000000000000",
+        );
         g.bench_function(BenchmarkId::new("object properties", label), |b| {
             b.iter(|| ready(unit.invoke(black_box(&a))))
         });

@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# scripts/bench.sh — the gateway's throughput / latency / memory benchmark (issue #8).
+#
+# One run measures, with the same load generator and the same CPU pinning for every row:
+#   direct   wrk -> stub upstream
+#   nginx    wrk -> nginx (reverse proxy, upstream keep-alive, adds Authorization) -> stub
+#   gateway  wrk -> naftiko-gateway (seed capability) -> stub, REST GET/POST, MCP get/create
+# plus the gateway's cold start to its first answer, and its RSS with the seed alone and
+# with the 40 corpus files + the seed loaded. See docs/benchmarks.md.
+#
+# Usage: scripts/bench.sh [--smoke] [--duration SECS] [--warmup SECS] [--connections N]
+#                         [--threads N] [--cold-runs N] [--no-build] [--no-install] [--keep]
+#   --smoke      1-second runs, no warm-up, one cold start: checks that everything works.
+#                Exits non-zero only when something did not work (never on timing).
+#   --duration   seconds per measured row (default 10)
+#   --keep       keep the temp dir (logs, generated configs) and print its path
+# Environment: BENCH_LOADGEN_CPU (default 0), BENCH_SERVER_CPU (default 1).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+DURATION=10
+WARMUP=2
+CONNS=32
+THREADS=1
+COLD_RUNS=5
+SMOKE=0
+BUILD=1
+INSTALL=1
+KEEP=0
+LOADGEN_CPU=${BENCH_LOADGEN_CPU:-0}
+SERVER_CPU=${BENCH_SERVER_CPU:-1}
+
+
+usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --smoke) SMOKE=1 ;;
+    --duration) DURATION=${2:?--duration needs seconds}; shift ;;
+    --warmup) WARMUP=${2:?--warmup needs seconds}; shift ;;
+    --connections) CONNS=${2:?}; shift ;;
+    --threads) THREADS=${2:?}; shift ;;
+    --cold-runs) COLD_RUNS=${2:?}; shift ;;
+    --no-build) BUILD=0 ;;
+    --no-install) INSTALL=0 ;;
+    --keep) KEEP=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+if [[ $SMOKE == 1 ]]; then
+  DURATION=1
+  WARMUP=0
+  COLD_RUNS=1
+fi
+
+# shellcheck source=scripts/bench-lib.sh
+source "$ROOT/scripts/bench-lib.sh"
+need_tools nginx
+build_binaries
+make_seed_copy
+write_mcp_args
+
+# ----------------------------------------------------------------------------------------
+# rows
+
+RESULTS="$TMP/results.tsv" # label kind group rps p50 p99 errors hwm_kb cpu_us stub_us note
+: >"$RESULTS"
+ROW=0
+
+# measure LABEL KIND GROUP URL SERVER-PID [VAR=VALUE...] — wrk with the check script.
+measure() {
+  local label=$1 kind=$2 group=$3 url=$4 pid=$5; shift 5
+  ROW=$((ROW + 1))
+  local base=(env "$@" wrk "-t$THREADS" "-c$CONNS" --timeout 5s -s "$LUA")
+  if [[ $WARMUP != 0 ]]; then
+    start "wrk-$ROW-warm" "$LOADGEN_CPU" "${base[@]}" "-d${WARMUP}s" "$url"
+    wait "$BG_PID" || true
+  fi
+  local t0 s0 t1 s1
+  t0=$(ticks "$pid")
+  s0=$(ticks "$STUB_PID")
+  start "wrk-$ROW" "$LOADGEN_CPU" "${base[@]}" "-d${DURATION}s" --latency "$url"
+  local rc=0
+  wait "$BG_PID" || rc=$?
+  if ! kill -0 "$pid" 2>/dev/null; then
+    FAILURES+=("$label: the server process died")
+    printf '%s\t%s\t%s\t-\t-\t-\tdied\t-\t-\t-\tserver died\n' "$label" "$kind" "$group" >>"$RESULTS"
+    return
+  fi
+  t1=$(ticks "$pid")
+  s1=$(ticks "$STUB_PID")
+  local hwm
+  hwm=$(status_kb "$pid" VmHWM)
+  local line
+  line=$(grep '^RESULT ' "$TMP/wrk-$ROW.out" || true)
+  if [[ $rc != 0 || -z $line ]]; then
+    FAILURES+=("$label: wrk failed (exit $rc): $(head -c 300 "$TMP/wrk-$ROW.err")")
+    printf '%s\t%s\t%s\t-\t-\t-\twrk failed\t%s\t-\t-\t\n' "$label" "$kind" "$group" "$hwm" >>"$RESULTS"
+    return
+  fi
+  # RESULT requests=N duration_us=N bad=N connect=N read=N write=N status=N timeout=N p50_us=N p99_us=N mean_us=N
+  echo "$line" | awk -v label="$label" -v kind="$kind" -v group="$group" -v hwm="$hwm" \
+    -v dt="$((t1 - t0))" -v ds="$((s1 - s0))" -v tck="$CLK_TCK" '
+    { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+    END {
+      n = v["requests"]; secs = v["duration_us"] / 1e6
+      errors = v["bad"] + v["connect"] + v["read"] + v["write"] + v["timeout"]
+      cpu = n > 0 ? dt * 1e6 / tck / n : 0
+      stub = n > 0 ? ds * 1e6 / tck / n : 0
+      printf "%s\t%s\t%s\t%.0f\t%.3f\t%.3f\t%d\t%d\t%.1f\t%.1f\t%s\n", label, kind, group,
+        n / secs, v["p50_us"] / 1000, v["p99_us"] / 1000, errors, hwm, cpu, stub, n " requests"
+    }' >>"$RESULTS"
+  local errs
+  errs=$(tail -1 "$RESULTS" | cut -f7)
+  if [[ $errs != 0 ]]; then
+    FAILURES+=("$label: $errs bad answers or socket errors: $(head -c 300 "$TMP/wrk-$ROW.err")")
+  fi
+  local reqs
+  reqs=$(tail -1 "$RESULTS" | cut -f11)
+  [[ $reqs != "0 requests" ]] || FAILURES+=("$label: no request completed")
+  log "  $(tail -1 "$RESULTS" | cut -f1,4,5,6,7 | tr '\t' ' ')"
+}
+
+skip_row() { # LABEL KIND GROUP WHY
+  printf '%s\t%s\t%s\t-\t-\t-\tskipped\t-\t-\t-\t%s\n' "$1" "$2" "$3" "$4" >>"$RESULTS"
+}
+
+GET_CHECK=(BENCH_STATUS=200 "BENCH_CONTAINS=$GET_ID")
+POST_CHECK=(BENCH_METHOD=POST "BENCH_BODY_FILE=$BENCH/create-identity.json" BENCH_STATUS=201
+  "BENCH_CONTAINS=$CREATED_ID")
+JSON_CT='Content-Type: application/json'
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+log "rows: ${DURATION}s each (warm-up ${WARMUP}s), wrk -t$THREADS -c$CONNS on CPU $LOADGEN_CPU, servers on CPU $SERVER_CPU; load average $LOAD_BEFORE"
+
+# direct
+for kind in GET POST; do
+  start_stub "direct-$kind"
+  if [[ $kind == GET ]]; then
+    measure "direct   GET  /admin/identities/{id}" get direct \
+      "http://127.0.0.1:$STUB_PORT/admin/identities/$GET_ID" "$STUB_PID" \
+      "${GET_CHECK[@]}" "BENCH_HEADERS=Authorization: $AUTH"
+  else
+    measure "direct   POST /admin/identities" post direct \
+      "http://127.0.0.1:$STUB_PORT/admin/identities" "$STUB_PID" \
+      "${POST_CHECK[@]}" "BENCH_HEADERS=Authorization: $AUTH|$JSON_CT"
+  fi
+  stop_pid "$STUB_PID"
+done
+
+# nginx
+for kind in GET POST; do
+  start_stub "nginx-$kind"
+  start_nginx "$kind"
+  if [[ $kind == GET ]]; then
+    measure "nginx    GET  /admin/identities/{id}" get nginx \
+      "http://127.0.0.1:$NGINX_PORT/admin/identities/$GET_ID" "$NGINX_PID" "${GET_CHECK[@]}"
+  else
+    measure "nginx    POST /admin/identities" post nginx \
+      "http://127.0.0.1:$NGINX_PORT/admin/identities" "$NGINX_PID" \
+      "${POST_CHECK[@]}" "BENCH_HEADERS=$JSON_CT"
+  fi
+  stop_pid "$NGINX_PID"
+  stop_pid "$STUB_PID"
+done
+
+# gateway: a fresh stub + gateway per row (clean peak RSS, no state carried over)
+for row in rest-get rest-post mcp-get mcp-create; do
+  start_stub "gw-$row"
+  start_gateway "$row" "$SEED_COPY"
+  gateway_ready "$row" >/dev/null
+  case $row in
+    rest-get)
+      measure "gateway  REST GET  /v1/admin/identities/{id}" get gateway \
+        "http://127.0.0.1:$REST_PORT/v1/admin/identities/$GET_ID" "$GW_PID" "${GET_CHECK[@]}" ;;
+    rest-post)
+      measure "gateway  REST POST /v1/admin/identities" post gateway \
+        "http://127.0.0.1:$REST_PORT/v1/admin/identities" "$GW_PID" \
+        "${POST_CHECK[@]}" "BENCH_HEADERS=$JSON_CT" ;;
+    mcp-get | mcp-create)
+      local_label="gateway  MCP  tools/call get-identity"
+      kind=get args=$GET_ARGS tool=get-identity needle=$GET_ID
+      if [[ $row == mcp-create ]]; then
+        local_label="gateway  MCP  tools/call create-identity"
+        kind=post args=$CREATE_ARGS tool=create-identity needle=$CREATED_ID
+      fi
+      if mcp_init "$row"; then
+        measure "$local_label" "$kind" gateway "http://127.0.0.1:$MCP_PORT$MCP_PATH" "$GW_PID" \
+          "BENCH_MCP_TOOL=$tool" "BENCH_MCP_ARGS_FILE=$args" "BENCH_HEADERS=$(mcp_headers)" \
+          BENCH_STATUS=200 "BENCH_CONTAINS=\"isError\":false|$needle"
+      else
+        log "  MCP skipped: $MCP_WHY"
+        skip_row "$local_label" "$kind" gateway "MCP skipped: $MCP_WHY"
+      fi ;;
+  esac
+  stop_pid "$GW_PID"
+  stop_pid "$STUB_PID"
+done
+
+# ----------------------------------------------------------------------------------------
+# cold start (fork to first correct answer through the stub) and RSS with the seed alone
+
+start_stub cold
+COLD_MS=() SEED_RSS=""
+for ((i = 1; i <= COLD_RUNS; i++)); do
+  t0=$(date +%s%N)
+  start_gateway "cold-$i" "$SEED_COPY"
+  ready=$(gateway_ready "cold-$i" | sed -n 's/^ready_ns=//p')
+  [[ -n $ready ]] || die "gateway not answering: $(tail -5 "$TMP/gateway-cold-$i.err")"
+  COLD_MS+=("$(awk -v a="$t0" -v b="$ready" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')")
+  [[ -n $SEED_RSS ]] || SEED_RSS=$(status_kb "$GW_PID" VmRSS)
+  stop_pid "$GW_PID"
+done
+COLD_SORTED=$(printf '%s\n' "${COLD_MS[@]}" | sort -n)
+COLD_MEDIAN=$(echo "$COLD_SORTED" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+COLD_MIN=$(echo "$COLD_SORTED" | head -1)
+COLD_MAX=$(echo "$COLD_SORTED" | tail -1)
+
+# RSS with the corpus + seed loaded: `serve` on a directory copy. Every `port:` is moved to
+# a free port (consistently, so files that collided still collide); files with errors are
+# parsed, reported and rejected, the rest served.
+CORPUS_SRC="$ROOT/tests/corpus/public"
+[[ -d $CORPUS_SRC ]] || CORPUS_SRC="$ROOT/../shared/corpus/public"
+CORPUS_LINE="corpus: not found (tests/corpus/public, ../shared/corpus/public)"
+if [[ -d $CORPUS_SRC ]]; then
+  CDIR="$TMP/corpus"
+  mkdir -p "$CDIR"
+  cp "$CORPUS_SRC"/*.y*ml "$CDIR/"
+  cp "$SEED" "$CDIR/00-ory-identities.yml" # first: wins port collisions
+  NFILES=$(find "$CDIR" -maxdepth 1 -name '*.y*ml' | wc -l)
+  mapfile -t OLD_PORTS < <(grep -ohE '^[[:space:]-]*port:[[:space:]]*"?[0-9]+' "$CDIR"/*.y*ml \
+    | grep -oE '[0-9]+$' | sort -un)
+  mapfile -t NEW_PORTS < <("$STUB" free-port "${#OLD_PORTS[@]}")
+  SED_ARGS=()
+  for ((i = 0; i < ${#OLD_PORTS[@]}; i++)); do
+    SED_ARGS+=(-e "s/^\([[:space:]-]*port:[[:space:]]*\"\{0,1\}\)${OLD_PORTS[i]}\b/\1${NEW_PORTS[i]}/")
+    [[ ${OLD_PORTS[i]} == 8080 ]] && CORPUS_REST_PORT=${NEW_PORTS[i]}
+  done
+  sed -i "${SED_ARGS[@]}" "$CDIR"/*.y*ml
+  ADMIN_PORT=$("$STUB" free-port)
+  start_gateway corpus "$CDIR" --admin "127.0.0.1:$ADMIN_PORT"
+  SAVED_REST=$REST_PORT
+  REST_PORT=${CORPUS_REST_PORT:?}
+  gateway_ready corpus >/dev/null
+  REST_PORT=$SAVED_REST
+  sleep 0.2
+  CORPUS_RSS=$(status_kb "$GW_PID" VmRSS)
+  CORPUS_HWM=$(status_kb "$GW_PID" VmHWM)
+  STATUS_JSON=$(curl -sS "http://127.0.0.1:$ADMIN_PORT/status" || echo '{}')
+  if command -v jq >/dev/null; then
+    COUNTS=$(echo "$STATUS_JSON" | jq -r '[.files[]?.status] | group_by(.) | map("\(length) \(.[0])") | join(", ")')
+  else
+    COUNTS="(install jq for per-status counts)"
+  fi
+  CORPUS_LINE=$(printf 'RSS with %d files (%s corpus + seed): %.1f MB (peak %.1f MB); files: %s' \
+    "$NFILES" "$((NFILES - 1))" "$(awk -v k="$CORPUS_RSS" 'BEGIN{print k/1024}')" \
+    "$(awk -v k="$CORPUS_HWM" 'BEGIN{print k/1024}')" "$COUNTS")
+  stop_pid "$GW_PID"
+fi
+stop_pid "$STUB_PID"
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ----------------------------------------------------------------------------------------
+# report
+
+MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+echo
+echo "naftiko-gateway benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$([[ $SMOKE == 1 ]] && echo ' — SMOKE (1 s rows: not a measurement)')"
+echo "machine: $NPROC x $MODEL; load average before $LOAD_BEFORE, after $LOAD_AFTER"
+echo "wrk -t$THREADS -c$CONNS -d${DURATION}s (warm-up ${WARMUP}s) on CPU $LOADGEN_CPU; stub + server under test on CPU $SERVER_CPU"
+echo
+awk -F'\t' '
+  function ratio(a, b) { return (a == "-" || b == "" || b == 0) ? "-" : sprintf("%.2f", a / b) }
+  { label[NR] = $1; kind[NR] = $2; group[NR] = $3; rps[NR] = $4; p50[NR] = $5; p99[NR] = $6
+    err[NR] = $7; hwm[NR] = $8; cpu[NR] = $9; stub[NR] = $10; note[NR] = $11
+    if ($3 == "direct" && $4 != "-") { drps[$2] = $4 }
+    if ($3 == "nginx" && $4 != "-") { nrps[$2] = $4; ncpu[$2] = $9 } }
+  END {
+    printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s\n", "row", "req/s", "p50 ms", "p99 ms",
+      "errors", "RSS MB", "CPU us", "stub us", "rps/dir", "rps/ngx", "cpu/ngx"
+    for (i = 1; i <= NR; i++) {
+      if (rps[i] == "-") {
+        printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s  %s\n", label[i], "-", "-", "-",
+          err[i], "-", "-", "-", "-", "-", "-", note[i]
+        continue
+      }
+      k = kind[i]
+      s = group[i] == "direct" ? "-" : sprintf("%.1f", stub[i])
+      printf "%-44s %9d %8.2f %8.2f %7d %8.1f %8.1f %8s %8s %8s %8s\n", label[i], rps[i],
+        p50[i], p99[i], err[i], hwm[i] / 1024, cpu[i], s, ratio(rps[i], drps[k]),
+        ratio(rps[i], nrps[k]), ratio(cpu[i], ncpu[k])
+    }
+  }' "$RESULTS"
+echo
+echo "RSS MB = peak RSS (VmHWM) of the server under test (stub for direct rows, nginx, gateway);"
+echo "CPU us = its utime+stime per request; stub us = the stub's; ratios per method (GET/POST)."
+echo "gateway cold start to first answer: median ${COLD_MEDIAN} ms (min ${COLD_MIN}, max ${COLD_MAX}, ${COLD_RUNS} runs); RSS with the seed alone: $(awk -v k="$SEED_RSS" 'BEGIN{printf "%.1f", k/1024}') MB"
+echo "$CORPUS_LINE"
+
+if ((${#FAILURES[@]} > 0)); then
+  echo
+  echo "FAILURES:"
+  printf '  %s\n' "${FAILURES[@]}"
+  exit 1
+fi
