@@ -38,7 +38,34 @@ pub(crate) fn render(
             out.shrink_to_fit();
             Ok((Bytes::from(out), Some("application/x-www-form-urlencoded")))
         }
+        BodyPlan::Multipart(data) => multipart(&json(data, values, binds)?),
     }
+}
+
+const BOUNDARY: &str = "naftiko-7d1c0b2e9f4a5b3c8e61";
+
+/// One part per top-level field; strings as text, other values as JSON text.
+fn multipart(v: &Value) -> Result<(Bytes, Option<&'static str>), InvokeError> {
+    let mut out = String::new();
+    if let Value::Object(o) = v {
+        for (k, x) in o.iter().filter(|(_, x)| !x.is_null()) {
+            let text = value_text(x);
+            if text.contains(BOUNDARY) || k.contains('"') || k.contains('\r') || k.contains('\n') {
+                return Err(InvokeError::BadInput {
+                    name: k.clone(),
+                    reason: "cannot be sent as a multipart field".into(),
+                });
+            }
+            out.push_str(&format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{text}\r\n"
+            ));
+        }
+    }
+    out.push_str(&format!("--{BOUNDARY}--\r\n"));
+    Ok((
+        Bytes::from(out),
+        Some("multipart/form-data; boundary=naftiko-7d1c0b2e9f4a5b3c8e61"),
+    ))
 }
 
 /// Renders a JSON text template: a placeholder inside a string literal is escaped as

@@ -139,6 +139,7 @@ fn body_plan(b: &BodySpec) -> Option<BodyPlan> {
         BodySpec::Typed { r#type, data } => Some(match r#type.value.as_str() {
             "json" => BodyPlan::Json(data.value.clone()),
             "formUrlEncoded" | "form" => BodyPlan::Form(data.value.clone()),
+            "multipartForm" | "multipart" => BodyPlan::Multipart(data.value.clone()),
             kind => {
                 let text = match &data.value {
                     Value::String(s) => s.clone(),

@@ -136,6 +136,8 @@ pub enum BodyPlan {
     Json(Value),
     /// Form-urlencoded fields.
     Form(Value),
+    /// `multipart/form-data` fields, one part each.
+    Multipart(Value),
 }
 
 /// How requests authenticate. Values resolved from binds at compile time are secrets.
