@@ -187,8 +187,9 @@ make_seed_copy() {
 GW_PID=""
 start_gateway() { # TAG CAPABILITY-PATH [EXTRA ARGS...]
   local tag=$1 path=$2; shift 2
+  # Pinned to one core like nginx (worker_processes 1): one runtime thread.
   start "gateway-$tag" "$SERVER_CPU" env ORY_API_KEY="$AUTH" RUST_LOG=warn \
-    "${GATEWAY_WRAPPER[@]+"${GATEWAY_WRAPPER[@]}"}" "$GATEWAY" serve "$path" --upstream "kratos-identity=http://127.0.0.1:$STUB_PORT" "$@"
+    "${GATEWAY_WRAPPER[@]+"${GATEWAY_WRAPPER[@]}"}" "$GATEWAY" serve "$path" --threads 1 --upstream "kratos-identity=http://127.0.0.1:$STUB_PORT" "$@"
   GW_PID=$BG_PID
 }
 gateway_ready() { # TAG [TIMEOUT-MS] → prints ready_ns

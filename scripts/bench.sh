@@ -66,7 +66,7 @@ write_mcp_args
 # ----------------------------------------------------------------------------------------
 # rows
 
-RESULTS="$TMP/results.tsv" # label kind group rps p50 p99 errors hwm_kb cpu_us stub_us note
+RESULTS="$TMP/results.tsv" # label kind group rps p50 p99 errors hwm_kb cpu_us stub_us note anon_kb
 : >"$RESULTS"
 ROW=0
 
@@ -87,22 +87,23 @@ measure() {
   wait "$BG_PID" || rc=$?
   if ! kill -0 "$pid" 2>/dev/null; then
     FAILURES+=("$label: the server process died")
-    printf '%s\t%s\t%s\t-\t-\t-\tdied\t-\t-\t-\tserver died\n' "$label" "$kind" "$group" >>"$RESULTS"
+    printf '%s\t%s\t%s\t-\t-\t-\tdied\t-\t-\t-\tserver died\t-\n' "$label" "$kind" "$group" >>"$RESULTS"
     return
   fi
   t1=$(ticks "$pid")
   s1=$(ticks "$STUB_PID")
-  local hwm
+  local hwm anon
   hwm=$(status_kb "$pid" VmHWM)
+  anon=$(status_kb "$pid" RssAnon)
   local line
   line=$(grep '^RESULT ' "$TMP/wrk-$ROW.out" || true)
   if [[ $rc != 0 || -z $line ]]; then
     FAILURES+=("$label: wrk failed (exit $rc): $(head -c 300 "$TMP/wrk-$ROW.err")")
-    printf '%s\t%s\t%s\t-\t-\t-\twrk failed\t%s\t-\t-\t\n' "$label" "$kind" "$group" "$hwm" >>"$RESULTS"
+    printf '%s\t%s\t%s\t-\t-\t-\twrk failed\t%s\t-\t-\t\t-\n' "$label" "$kind" "$group" "$hwm" >>"$RESULTS"
     return
   fi
   # RESULT requests=N duration_us=N bad=N connect=N read=N write=N status=N timeout=N p50_us=N p99_us=N mean_us=N
-  echo "$line" | awk -v label="$label" -v kind="$kind" -v group="$group" -v hwm="$hwm" \
+  echo "$line" | awk -v label="$label" -v kind="$kind" -v group="$group" -v hwm="$hwm" -v anon="$anon" \
     -v dt="$((t1 - t0))" -v ds="$((s1 - s0))" -v tck="$CLK_TCK" '
     { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
     END {
@@ -110,8 +111,8 @@ measure() {
       errors = v["bad"] + v["connect"] + v["read"] + v["write"] + v["timeout"]
       cpu = n > 0 ? dt * 1e6 / tck / n : 0
       stub = n > 0 ? ds * 1e6 / tck / n : 0
-      printf "%s\t%s\t%s\t%.0f\t%.3f\t%.3f\t%d\t%d\t%.1f\t%.1f\t%s\n", label, kind, group,
-        n / secs, v["p50_us"] / 1000, v["p99_us"] / 1000, errors, hwm, cpu, stub, n " requests"
+      printf "%s\t%s\t%s\t%.0f\t%.3f\t%.3f\t%d\t%d\t%.1f\t%.1f\t%s\t%d\n", label, kind, group,
+        n / secs, v["p50_us"] / 1000, v["p99_us"] / 1000, errors, hwm, cpu, stub, n " requests", anon
     }' >>"$RESULTS"
   local errs
   errs=$(tail -1 "$RESULTS" | cut -f7)
@@ -125,7 +126,7 @@ measure() {
 }
 
 skip_row() { # LABEL KIND GROUP WHY
-  printf '%s\t%s\t%s\t-\t-\t-\tskipped\t-\t-\t-\t%s\n' "$1" "$2" "$3" "$4" >>"$RESULTS"
+  printf '%s\t%s\t%s\t-\t-\t-\tskipped\t-\t-\t-\t%s\t-\n' "$1" "$2" "$3" "$4" >>"$RESULTS"
 }
 
 GET_CHECK=(BENCH_STATUS=200 "BENCH_CONTAINS=$GET_ID")
@@ -204,14 +205,17 @@ done
 # cold start (fork to first correct answer through the stub) and RSS with the seed alone
 
 start_stub cold
-COLD_MS=() SEED_RSS=""
+COLD_MS=() SEED_RSS="" SEED_ANON=""
 for ((i = 1; i <= COLD_RUNS; i++)); do
   t0=$(date +%s%N)
   start_gateway "cold-$i" "$SEED_COPY"
   ready=$(gateway_ready "cold-$i" | sed -n 's/^ready_ns=//p')
   [[ -n $ready ]] || die "gateway not answering: $(tail -5 "$TMP/gateway-cold-$i.err")"
   COLD_MS+=("$(awk -v a="$t0" -v b="$ready" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')")
-  [[ -n $SEED_RSS ]] || SEED_RSS=$(status_kb "$GW_PID" VmRSS)
+  if [[ -z $SEED_RSS ]]; then
+    SEED_RSS=$(status_kb "$GW_PID" VmRSS)
+    SEED_ANON=$(status_kb "$GW_PID" RssAnon)
+  fi
   stop_pid "$GW_PID"
 done
 COLD_SORTED=$(printf '%s\n' "${COLD_MS[@]}" | sort -n)
@@ -249,15 +253,17 @@ if [[ -d $CORPUS_SRC ]]; then
   sleep 0.2
   CORPUS_RSS=$(status_kb "$GW_PID" VmRSS)
   CORPUS_HWM=$(status_kb "$GW_PID" VmHWM)
+  CORPUS_ANON=$(status_kb "$GW_PID" RssAnon)
   STATUS_JSON=$(curl -sS "http://127.0.0.1:$ADMIN_PORT/status" || echo '{}')
   if command -v jq >/dev/null; then
     COUNTS=$(echo "$STATUS_JSON" | jq -r '[.files[]?.status] | group_by(.) | map("\(length) \(.[0])") | join(", ")')
   else
     COUNTS="(install jq for per-status counts)"
   fi
-  CORPUS_LINE=$(printf 'RSS with %d files (%s corpus + seed): %.1f MB (peak %.1f MB); files: %s' \
+  CORPUS_LINE=$(printf 'RSS with %d files (%s corpus + seed): %.1f MB (peak %.1f MB, anon %.1f MB); files: %s' \
     "$NFILES" "$((NFILES - 1))" "$(awk -v k="$CORPUS_RSS" 'BEGIN{print k/1024}')" \
-    "$(awk -v k="$CORPUS_HWM" 'BEGIN{print k/1024}')" "$COUNTS")
+    "$(awk -v k="$CORPUS_HWM" 'BEGIN{print k/1024}')" \
+    "$(awk -v k="$CORPUS_ANON" 'BEGIN{print k/1024}')" "$COUNTS")
   stop_pid "$GW_PID"
 fi
 stop_pid "$STUB_PID"
@@ -275,29 +281,30 @@ echo
 awk -F'\t' '
   function ratio(a, b) { return (a == "-" || b == "" || b == 0) ? "-" : sprintf("%.2f", a / b) }
   { label[NR] = $1; kind[NR] = $2; group[NR] = $3; rps[NR] = $4; p50[NR] = $5; p99[NR] = $6
-    err[NR] = $7; hwm[NR] = $8; cpu[NR] = $9; stub[NR] = $10; note[NR] = $11
+    err[NR] = $7; hwm[NR] = $8; cpu[NR] = $9; stub[NR] = $10; note[NR] = $11; anon[NR] = $12
     if ($3 == "direct" && $4 != "-") { drps[$2] = $4 }
     if ($3 == "nginx" && $4 != "-") { nrps[$2] = $4; ncpu[$2] = $9 } }
   END {
-    printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s\n", "row", "req/s", "p50 ms", "p99 ms",
-      "errors", "RSS MB", "CPU us", "stub us", "rps/dir", "rps/ngx", "cpu/ngx"
+    printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s\n", "row", "req/s", "p50 ms", "p99 ms",
+      "errors", "RSS MB", "anon MB", "CPU us", "stub us", "rps/dir", "rps/ngx", "cpu/ngx"
     for (i = 1; i <= NR; i++) {
       if (rps[i] == "-") {
-        printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s  %s\n", label[i], "-", "-", "-",
-          err[i], "-", "-", "-", "-", "-", "-", note[i]
+        printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s  %s\n", label[i], "-", "-", "-",
+          err[i], "-", "-", "-", "-", "-", "-", "-", note[i]
         continue
       }
       k = kind[i]
       s = group[i] == "direct" ? "-" : sprintf("%.1f", stub[i])
-      printf "%-44s %9d %8.2f %8.2f %7d %8.1f %8.1f %8s %8s %8s %8s\n", label[i], rps[i],
-        p50[i], p99[i], err[i], hwm[i] / 1024, cpu[i], s, ratio(rps[i], drps[k]),
+      printf "%-44s %9d %8.2f %8.2f %7d %8.1f %8.1f %8.1f %8s %8s %8s %8s\n", label[i], rps[i],
+        p50[i], p99[i], err[i], hwm[i] / 1024, anon[i] / 1024, cpu[i], s, ratio(rps[i], drps[k]),
         ratio(rps[i], nrps[k]), ratio(cpu[i], ncpu[k])
     }
   }' "$RESULTS"
 echo
-echo "RSS MB = peak RSS (VmHWM) of the server under test (stub for direct rows, nginx, gateway);"
+echo "RSS MB = peak RSS (VmHWM) of the server under test (stub for direct rows, nginx, gateway),"
+echo "  its executable's mapped pages included; anon MB = its private memory (RssAnon) at the end;"
 echo "CPU us = its utime+stime per request; stub us = the stub's; ratios per method (GET/POST)."
-echo "gateway cold start to first answer: median ${COLD_MEDIAN} ms (min ${COLD_MIN}, max ${COLD_MAX}, ${COLD_RUNS} runs); RSS with the seed alone: $(awk -v k="$SEED_RSS" 'BEGIN{printf "%.1f", k/1024}') MB"
+echo "gateway cold start to first answer: median ${COLD_MEDIAN} ms (min ${COLD_MIN}, max ${COLD_MAX}, ${COLD_RUNS} runs); RSS with the seed alone: $(awk -v k="$SEED_RSS" 'BEGIN{printf "%.1f", k/1024}') MB (anon $(awk -v k="$SEED_ANON" 'BEGIN{printf "%.1f", k/1024}') MB)"
 echo "$CORPUS_LINE"
 
 if ((${#FAILURES[@]} > 0)); then

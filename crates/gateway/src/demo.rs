@@ -21,6 +21,7 @@ pub(crate) async fn run() -> anyhow::Result<()> {
         max_body: 1024 * 1024,
         bind: std::net::Ipv4Addr::LOCALHOST.into(),
         no_watch: true,
+        threads: None,
         mcp_stateless: false,
         allowed_origins: Vec::new(),
         allowed_hosts: Vec::new(),

@@ -90,19 +90,28 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Validate(args) => validate::run(&args),
-        Command::Serve(args) => run_async(serve::run(args)),
-        Command::Demo => run_async(demo::run()),
+        Command::Serve(args) => run_async(args.threads, serve::run(args)),
+        Command::Demo => run_async(None, demo::run()),
         Command::Conformance { args } => naftiko_conformance::main_cli(args),
-        Command::Status { admin } => run_async(admin::print_status(admin)),
+        Command::Status { admin } => run_async(Some(1), admin::print_status(admin)),
     }
 }
 
-fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+fn run_async(
+    threads: Option<usize>,
+    fut: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> ExitCode {
     init_tracing();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = match threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        Some(n) => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(n.max(1));
+            b
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    };
+    let rt = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

@@ -49,6 +49,10 @@ pub(crate) struct ServeArgs {
     /// Serve the file's MCP adapter over stdin/stdout instead of HTTP (logs go to stderr).
     #[arg(long)]
     pub(crate) stdio: bool,
+    /// Worker threads (default: one per CPU). `1` runs on a single thread, the fastest
+    /// setup when the gateway is pinned to one core.
+    #[arg(long)]
+    pub(crate) threads: Option<usize>,
     /// Do not watch files (SIGHUP still reloads).
     #[arg(long)]
     pub(crate) no_watch: bool,

@@ -268,29 +268,34 @@ fn media_kind(content_type: &str) -> Option<&'static str> {
 /// Removes insignificant whitespace from valid JSON text (pretty-printed upstream bodies
 /// cost tokens for nothing), without building a tree.
 fn compact(json: &str) -> Cow<'_, str> {
-    if !json
-        .bytes()
-        .any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
-    {
-        return Cow::Borrowed(json);
-    }
-    let mut out = String::with_capacity(json.len());
-    let (mut in_string, mut escaped) = (false, false);
-    for c in json.chars() {
+    // Byte-level: copies runs between removed whitespace; the common compact case
+    // borrows and allocates nothing.
+    let (mut in_string, mut escaped, mut run) = (false, false, 0);
+    let mut out: Option<String> = None;
+    for (i, &c) in json.as_bytes().iter().enumerate() {
         if in_string {
-            out.push(c);
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => in_string = false,
-                _ => {}
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                in_string = false;
             }
-        } else if !matches!(c, ' ' | '\n' | '\r' | '\t') {
-            in_string = c == '"';
-            out.push(c);
+        } else if c == b'"' {
+            in_string = true;
+        } else if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+            let o = out.get_or_insert_with(|| String::with_capacity(json.len()));
+            o.push_str(&json[run..i]);
+            run = i + 1;
         }
     }
-    Cow::Owned(out)
+    match out {
+        None => Cow::Borrowed(json),
+        Some(mut o) => {
+            o.push_str(&json[run..]);
+            Cow::Owned(o)
+        }
+    }
 }
 
 #[cfg(test)]

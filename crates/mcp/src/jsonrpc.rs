@@ -226,24 +226,38 @@ pub(crate) fn error_response(id: Option<&RawValue>, e: &RpcError) -> String {
 
 /// Appends `s` as a JSON string literal.
 pub(crate) fn push_str_json(out: &mut String, s: &str) {
-    out.reserve(s.len() + 2);
+    // What each byte needs: 0 = copy, `u` = \u00XX, else the letter after a backslash.
+    const ESC: [u8; 256] = {
+        let mut t = [0u8; 256];
+        let mut i = 0;
+        while i < 0x20 {
+            t[i] = b'u';
+            i += 1;
+        }
+        t[b'"' as usize] = b'"';
+        t[b'\\' as usize] = b'\\';
+        t[b'\n' as usize] = b'n';
+        t[b'\r' as usize] = b'r';
+        t[b'\t' as usize] = b't';
+        t
+    };
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(s.len() + s.len() / 8 + 2);
     out.push('"');
     let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc: &str = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x00..=0x1f => "",
-            _ => continue,
-        };
+    for (i, &c) in s.as_bytes().iter().enumerate() {
+        let e = ESC[c as usize];
+        if e == 0 {
+            continue;
+        }
         out.push_str(&s[start..i]);
-        if esc.is_empty() {
-            out.push_str(&format!("\\u{b:04x}"));
+        out.push('\\');
+        if e == b'u' {
+            out.push_str("u00");
+            out.push(HEX[(c >> 4) as usize] as char);
+            out.push(HEX[(c & 0xf) as usize] as char);
         } else {
-            out.push_str(esc);
+            out.push(e as char);
         }
         start = i + 1;
     }

@@ -30,6 +30,19 @@ pub(crate) fn operations(
         .authentication
         .as_ref()
         .and_then(|a| auth_plan(a, binds, d));
+    // A fixed header value is built once; requests clone it (a reference count).
+    let auth = auth.map(|a| match a {
+        AuthPlan::Header(h, AuthValue::Fixed(secret)) => {
+            match http::HeaderValue::from_str(secret.expose()) {
+                Ok(mut hv) => {
+                    hv.set_sensitive(true);
+                    AuthPlan::Header(h, AuthValue::FixedHeader(hv))
+                }
+                Err(_) => AuthPlan::Header(h, AuthValue::Fixed(secret)),
+            }
+        }
+        other => other,
+    });
     let mut out = Vec::new();
     for r in &c.resources {
         let path = path_segments(&r.path.value);

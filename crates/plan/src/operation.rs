@@ -1,5 +1,6 @@
 //! A consumed operation compiled into everything needed to build its upstream request.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -156,6 +157,8 @@ pub enum AuthPlan {
 pub enum AuthValue {
     /// Resolved at compile time.
     Fixed(Secret),
+    /// Resolved at compile time into a header value marked sensitive (cloning is cheap).
+    FixedHeader(HeaderValue),
     /// Rendered from request inputs; `prefix` is e.g. `Bearer `.
     Template {
         /// Text before the rendered value.
@@ -246,7 +249,7 @@ impl OperationPlan {
         let mut builder = Request::builder().method(self.method.clone());
         let mut query_started = false;
         let mut cookies = String::new();
-        let mut body_fields: Vec<(&str, Value)> = Vec::new();
+        let mut body_fields: Vec<(&str, Cow<'_, Value>)> = Vec::new();
         for p in &self.params {
             let Some(v) = self.param_value(p, values, binds)? else {
                 if p.required && p.placement != Placement::Body {
@@ -299,27 +302,28 @@ impl OperationPlan {
             })
     }
 
-    fn param_value(
+    /// A parameter's value, borrowed from the inputs when it is one (a body is not cloned).
+    fn param_value<'a>(
         &self,
-        p: &ParamPlan,
-        values: &Values,
+        p: &'a ParamPlan,
+        values: &'a Values,
         binds: &Binds,
-    ) -> Result<Option<Value>, InvokeError> {
+    ) -> Result<Option<Cow<'a, Value>>, InvokeError> {
         match &p.value {
-            Some(ValueSource::Literal(v)) => Ok(Some(v.clone())),
+            Some(ValueSource::Literal(v)) => Ok(Some(Cow::Borrowed(v))),
             Some(ValueSource::Template(t)) => match render_text(t, values, binds) {
-                Ok(s) => Ok(Some(Value::String(s))),
+                Ok(s) => Ok(Some(Cow::Owned(Value::String(s)))),
                 // An optional parameter whose template lacks a value is omitted.
                 Err(_) if !p.required => Ok(None),
                 Err(name) => Err(InvokeError::MissingInput { name }),
             },
-            None => Ok(values.get(&p.name).cloned()),
+            None => Ok(values.get(&p.name).map(Cow::Borrowed)),
         }
     }
 
     fn body_bytes(
         &self,
-        fields: Vec<(&str, Value)>,
+        fields: Vec<(&str, Cow<'_, Value>)>,
         values: &Values,
         binds: &Binds,
     ) -> Result<(Bytes, Option<&'static str>), InvokeError> {
@@ -342,10 +346,9 @@ impl OperationPlan {
                 Ok((Bytes::from(bytes), Some("application/json")))
             }
             _ => {
-                let obj: serde_json::Map<String, Value> = fields
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect();
+                // Same key order as serde_json::Map (sorted), without owning the values.
+                let obj: std::collections::BTreeMap<&str, &Value> =
+                    fields.iter().map(|(k, v)| (*k, v.as_ref())).collect();
                 let bytes = serde_json::to_vec(&obj).map_err(|e| InvokeError::Internal {
                     reason: e.to_string(),
                 })?;
@@ -399,12 +402,14 @@ fn apply_auth(
     let text = |v: &AuthValue| -> Result<String, InvokeError> {
         match v {
             AuthValue::Fixed(s) => Ok(s.expose().to_string()),
+            AuthValue::FixedHeader(h) => Ok(h.to_str().unwrap_or_default().to_string()),
             AuthValue::Template { prefix, template } => render_text(template, values, binds)
                 .map(|s| format!("{prefix}{s}"))
                 .map_err(|name| InvokeError::MissingInput { name }),
         }
     };
     Ok(match auth {
+        AuthPlan::Header(name, AuthValue::FixedHeader(hv)) => builder.header(name, hv.clone()),
         AuthPlan::Header(name, v) => {
             let mut hv = HeaderValue::from_str(&text(v)?).map_err(|_| InvokeError::Internal {
                 reason: "authentication value is not a valid header value".into(),
