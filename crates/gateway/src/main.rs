@@ -18,6 +18,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Serves Naftiko capability files as REST and MCP APIs.
 #[derive(Debug, Parser)]
 #[command(name = "naftiko-gateway", version, about, propagate_version = true)]
