@@ -19,7 +19,10 @@ async fn an_rmcp_client_uses_the_seed_over_stdio() {
         .env("RUST_LOG", "debug");
     let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.unwrap();
     let info = client.peer_info().unwrap();
-    assert_eq!(info.server_info.as_ref().unwrap().name, "kratos-identity-mcp");
+    assert_eq!(
+        info.server_info.as_ref().unwrap().name,
+        "kratos-identity-mcp"
+    );
     let tools = client.list_all_tools().await.unwrap();
     assert_eq!(tools.len(), 19);
     let args = serde_json::json!({"id": "abc"})
