@@ -207,7 +207,6 @@ fn path_variable_bound(
         return;
     }
     let pos = site.with.first().map_or(site.pos, |w| w.key.pos);
-    let _ = op.pos;
     d.error(
         "path-variable-unbound",
         pos,
