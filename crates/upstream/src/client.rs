@@ -1,4 +1,5 @@
-//! [`HttpUpstream`]: the real [`Upstream`] over hyper-util's pooled client.
+//! [`HttpUpstream`]: the real [`Upstream`] over hyper's HTTP/1.1 client
+//! connections and our own keep-alive [`Pool`].
 //!
 //! This is the gateway's hot path, so the success path avoids allocations
 //! beyond what hyper itself needs (one boxed future for object safety, the
@@ -10,16 +11,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
-use http::{HeaderValue, Method, Request, Response, Version};
+use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use http::uri::Authority;
+use http::{HeaderValue, Method, Request, Response, Uri, Version};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Body as _, Incoming};
 use hyper_rustls::{ConfigBuilderExt as _, HttpsConnector, HttpsConnectorBuilder};
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tower_service::Service as _;
 
 use crate::error::{self, BuildError, Target, UpstreamError};
+use crate::pool::{Pool, Sender};
 use crate::{CallOptions, Upstream, UpstreamFuture};
 
 /// Connection-level settings for [`HttpUpstream`]; per-call limits live in
@@ -46,7 +48,7 @@ impl Default for HttpUpstreamConfig {
     }
 }
 
-type Inner = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+type Connector = HttpsConnector<HttpConnector>;
 
 /// Pooled HTTP/1.1 client for `http` and `https` upstreams.
 ///
@@ -55,7 +57,8 @@ type Inner = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 /// body it is given.
 #[derive(Clone)]
 pub struct HttpUpstream {
-    client: Inner,
+    connector: Connector,
+    pool: Arc<Pool>,
     config: HttpUpstreamConfig,
 }
 
@@ -99,14 +102,12 @@ impl HttpUpstream {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-
-        let client = Client::builder(TokioExecutor::new())
-            // Without a timer the idle timeout is never enforced.
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(config.pool_idle_timeout)
-            .pool_max_idle_per_host(config.pool_max_idle_per_host)
-            .build(connector);
-        Ok(Self { client, config })
+        let pool = Pool::new(config.pool_idle_timeout, config.pool_max_idle_per_host);
+        Ok(Self {
+            connector,
+            pool,
+            config,
+        })
     }
 
     /// The connection settings this client was built with.
@@ -116,24 +117,70 @@ impl HttpUpstream {
 
     async fn call(
         &self,
-        mut req: Request<Bytes>,
+        req: Request<Bytes>,
         max_body: usize,
         target: &Target,
     ) -> Result<Response<Bytes>, UpstreamError> {
-        fix_framing_headers(&mut req);
-        let resp = self
-            .client
-            .request(req.map(Full::new))
-            .await
-            .map_err(|e| error::from_client(&e, target))?;
+        let (resp, sender) = self.exchange(req, target).await?;
         let (parts, body) = resp.into_parts();
         let body = read_capped(body, max_body, target).await?;
+        // Only a connection whose exchange finished cleanly is reused.
+        self.pool.put(target.https, &target.authority, sender);
         tracing::trace!(
             status = parts.status.as_u16(),
             len = body.len(),
             "upstream response"
         );
         Ok(Response::from_parts(parts, body))
+    }
+
+    /// Sends on an idle pooled connection, or on a new one when none is
+    /// left; a pooled connection the peer closed before the request went out
+    /// is dropped and the request tried on the next.
+    async fn exchange(
+        &self,
+        req: Request<Bytes>,
+        target: &Target,
+    ) -> Result<(Response<Incoming>, Sender), UpstreamError> {
+        let connect_uri = req.uri().clone();
+        let mut req = to_origin_form(req, &target.authority)?;
+        while let Some(mut sender) = self.pool.checkout(target.https, &target.authority) {
+            if sender.ready().await.is_err() {
+                continue;
+            }
+            match sender.try_send_request(req).await {
+                Ok(resp) => return Ok((resp, sender)),
+                Err(mut e) => match e.take_message() {
+                    Some(unsent) => req = unsent,
+                    None => return Err(error::from_send(e.error(), target)),
+                },
+            }
+        }
+        let mut sender = self.connect(connect_uri, target).await?;
+        match sender.send_request(req).await {
+            Ok(resp) => Ok((resp, sender)),
+            Err(e) => Err(error::from_send(&e, target)),
+        }
+    }
+
+    /// Opens a connection (TCP, then TLS for `https`) and starts its task.
+    async fn connect(&self, uri: Uri, target: &Target) -> Result<Sender, UpstreamError> {
+        let io = self
+            .connector
+            .clone()
+            .call(uri)
+            .await
+            .map_err(|e| error::from_connect(&*e, target))?;
+        let (sender, conn) = hyper::client::conn::http1::Builder::new()
+            .handshake(io)
+            .await
+            .map_err(|e| error::from_connect(&e, target))?;
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::trace!(error = %e, "upstream connection ended");
+            }
+        });
+        Ok(sender)
     }
 }
 
@@ -155,6 +202,31 @@ impl Upstream for HttpUpstream {
             result
         })
     }
+}
+
+/// Rewrites an absolute-URI request into what goes on the wire: origin-form
+/// target, `Host` from the authority unless the caller set one, framing
+/// headers matching the body.
+fn to_origin_form(
+    req: Request<Bytes>,
+    authority: &Authority,
+) -> Result<Request<Full<Bytes>>, UpstreamError> {
+    let (mut parts, body) = req.into_parts();
+    parts.uri = match parts.uri.path_and_query() {
+        Some(pq) if pq.as_str().starts_with('/') => Uri::from(pq.clone()),
+        _ => Uri::from_static("/"),
+    };
+    if !parts.headers.contains_key(HOST) {
+        let host = HeaderValue::from_str(authority.as_str()).map_err(|_| {
+            UpstreamError::InvalidRequest {
+                reason: "URI authority is not a valid Host header".to_owned(),
+            }
+        })?;
+        parts.headers.insert(HOST, host);
+    }
+    let mut req = Request::from_parts(parts, body);
+    fix_framing_headers(&mut req);
+    Ok(req.map(Full::new))
 }
 
 /// Rejects what the pooled client cannot (or must not) send, before any I/O,

@@ -116,23 +116,22 @@ impl fmt::Display for Target {
     }
 }
 
-/// Maps an error from `legacy::Client::request` (before a response head).
-pub(crate) fn from_client(
-    err: &hyper_util::client::legacy::Error,
-    target: &Target,
-) -> UpstreamError {
-    if err.is_connect() {
-        return UpstreamError::Connect {
-            reason: with_target(target, err),
+/// Maps a failure to open a connection (TCP connect, TLS, HTTP handshake).
+pub(crate) fn from_connect(err: &(dyn StdError + 'static), target: &Target) -> UpstreamError {
+    UpstreamError::Connect {
+        reason: with_target(target, err),
+    }
+}
+
+/// Maps an error from sending a request (before a response head).
+pub(crate) fn from_send(err: &hyper::Error, target: &Target) -> UpstreamError {
+    if err.is_user() {
+        return UpstreamError::InvalidRequest {
+            reason: describe(err),
         };
     }
-    match find_hyper(err) {
-        Some(h) if h.is_user() => UpstreamError::InvalidRequest {
-            reason: describe(err),
-        },
-        _ => UpstreamError::Protocol {
-            reason: with_target(target, err),
-        },
+    UpstreamError::Protocol {
+        reason: with_target(target, err),
     }
 }
 
@@ -143,33 +142,18 @@ pub(crate) fn from_body(err: &hyper::Error, target: &Target) -> UpstreamError {
     }
 }
 
-fn find_hyper<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a hyper::Error> {
-    let mut cur = Some(err);
-    while let Some(e) = cur {
-        if let Some(h) = e.downcast_ref::<hyper::Error>() {
-            return Some(h);
-        }
-        cur = e.source();
-    }
-    None
-}
-
 fn with_target(target: &Target, err: &(dyn StdError + 'static)) -> String {
     format!("{target}: {}", describe(err))
 }
 
 /// Joins the error chain into one line.
 ///
-/// The legacy client's own top-level message ("client error (Connect)") is
-/// noise once classified, so it is dropped when it has a cause. Adjacent
-/// duplicates are skipped because `io::Error` wrapping repeats its inner text.
+/// Adjacent duplicates are skipped because `io::Error` wrapping repeats its
+/// inner text.
 fn describe(err: &(dyn StdError + 'static)) -> String {
     let mut out = String::new();
     let mut last = String::new();
     let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
-    if err.is::<hyper_util::client::legacy::Error>() && err.source().is_some() {
-        cur = err.source();
-    }
     while let Some(e) = cur {
         let msg = e.to_string();
         if msg != last && !last.ends_with(&msg) {

@@ -9,6 +9,7 @@
 
 mod client;
 mod error;
+mod pool;
 
 use std::future::Future;
 use std::pin::Pin;
