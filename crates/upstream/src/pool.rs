@@ -119,12 +119,6 @@ impl Pool {
         state.sweeping = busy;
         busy
     }
-
-    /// Idle connections held right now (for tests and status).
-    #[cfg(test)]
-    pub(crate) fn idle_count(&self) -> usize {
-        self.lock().origins.iter().map(|o| o.idle.len()).sum()
-    }
 }
 
 impl Origin {
