@@ -111,7 +111,7 @@ run_n() {
 [[ $WARMUP_N == 0 ]] || run_n warmup "$WARMUP_N"
 
 if [[ $TOOL == strace ]]; then
-  start strace "$SERVER_CPU" strace -c -f -p "$GW_PID" -o "$TMP/strace.txt"
+  start strace "$SERVER_CPU" strace ${BENCH_STRACE_ARGS:--c} -f -p "$GW_PID" -o "$TMP/strace.txt"
   STRACE_PID=$BG_PID
   sleep 0.5 # attached to every thread
   run_n measured "$REQUESTS"

@@ -187,6 +187,7 @@ impl HttpUpstream {
 impl Upstream for HttpUpstream {
     fn send(&self, req: Request<Bytes>, opts: &CallOptions) -> UpstreamFuture<'_> {
         let CallOptions { timeout, max_body } = *opts;
+        self.pool.start_janitor();
         Box::pin(async move {
             let target = validate(&req)?;
             let result =
