@@ -45,18 +45,8 @@ impl Listener {
         slot: Slot,
     ) -> std::io::Result<Self> {
         let bound = listener.local_addr()?;
-        let (stop, mut rx) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            let shutdown = async move {
-                let _ = rx.wait_for(|s| *s).await;
-            };
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
-                tracing::error!(error = %e, "listener failed");
-            }
-        });
+        let (stop, rx) = watch::channel(false);
+        let task = tokio::spawn(crate::gateway::accept::serve(listener, app, rx));
         Ok(Self {
             bound,
             generation: 0,

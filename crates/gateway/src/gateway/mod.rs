@@ -5,6 +5,7 @@
 //! New ports are bound before anything is published; routes are swapped atomically per
 //! listener; ports nobody serves any more stop and drain.
 
+mod accept;
 mod assemble;
 mod listeners;
 pub(crate) mod mcp;

@@ -1,0 +1,75 @@
+//! The accept loop behind every listener: plain HTTP/1.1 connections served by hyper.
+//!
+//! Written out rather than `axum::serve` because that path auto-detects HTTP/2 on
+//! every connection (a peeked preface and a rewinding reader on every read) and
+//! leaves accepted sockets with Nagle's algorithm on; here each connection is
+//! HTTP/1.1 with `TCP_NODELAY`, and belongs to a `JoinSet` so stopping the listener
+//! can drain it gracefully and then cut it.
+
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// Serves `app` on `listener` until `stop` turns true, then waits for open
+/// connections to finish their in-flight request. Dropping (aborting) the
+/// returned future cuts every connection.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    mut stop: watch::Receiver<bool>,
+) {
+    let (closing, closing_rx) = watch::channel(false);
+    // Completed connections are reaped as the loop goes, so the set stays small.
+    let mut conns = JoinSet::new();
+    let stopped = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut stopped => break,
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    // Answers are written whole; never hold one back for an ACK.
+                    let _ = stream.set_nodelay(true);
+                    conns.spawn(connection(stream, app.clone(), closing_rx.clone()));
+                }
+                // Out of file descriptors and the like: back off instead of spinning.
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+    drop(listener);
+    let _ = closing.send(true);
+    while conns.join_next().await.is_some() {}
+}
+
+async fn connection(
+    stream: tokio::net::TcpStream,
+    app: axum::Router,
+    mut closing: watch::Receiver<bool>,
+) {
+    let service = TowerToHyperService::new(app);
+    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let closed = async move {
+        let _ = closing.wait_for(|c| *c).await;
+    };
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        () = closed => {}
+    }
+    // Finish the request in flight, then close instead of keeping alive.
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
+}
