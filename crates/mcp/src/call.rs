@@ -16,6 +16,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::catalog::Catalog;
+use crate::compact::{Prepared, prepare};
 use crate::jsonrpc::{RpcError, push_str_json, to_json};
 use crate::schema::check_arguments;
 
@@ -167,9 +168,14 @@ pub(crate) fn tool_error(text: &str, extra: &str) -> String {
 /// is an empty, successful result.
 pub(crate) fn render_answer(answer: &Answer, extra: &str) -> String {
     let failed = answer.status.as_u16() >= 400;
+    let mapped;
     let body = match &answer.body {
         AnswerBody::Empty => None,
-        AnswerBody::Json(v) => Some(Body::Json(Cow::Owned(to_json(v)))),
+        AnswerBody::Json(v) => {
+            mapped = to_json(v);
+            // serde_json wrote it, so it is valid; the fallback is never taken.
+            Some(prepare(&mapped).map_or(Body::Text(Cow::Borrowed(&mapped)), Body::Json))
+        }
         AnswerBody::Bytes {
             bytes,
             content_type,
@@ -178,9 +184,9 @@ pub(crate) fn render_answer(answer: &Answer, extra: &str) -> String {
                 .as_ref()
                 .and_then(|c| c.to_str().ok())
                 .unwrap_or("");
-            Some(match serde_json::from_slice::<&RawValue>(bytes) {
-                Ok(raw) => Body::Json(compact(raw.get())),
-                Err(_) => media_kind(ct).map_or_else(
+            Some(match std::str::from_utf8(bytes).ok().and_then(prepare) {
+                Some(json) => Body::Json(json),
+                None => media_kind(ct).map_or_else(
                     || Body::Text(String::from_utf8_lossy(bytes)),
                     |kind| Body::Media {
                         kind,
@@ -192,7 +198,8 @@ pub(crate) fn render_answer(answer: &Answer, extra: &str) -> String {
         }
     };
     let size = match &body {
-        Some(Body::Json(t) | Body::Text(t)) => t.len() * 2,
+        Some(Body::Json(p)) => p.json.len() + p.escaped.len(),
+        Some(Body::Text(t)) => t.len() * 2,
         Some(Body::Media { data, .. }) => data.len(),
         None => 0,
     };
@@ -205,10 +212,12 @@ pub(crate) fn render_answer(answer: &Answer, extra: &str) -> String {
             &format!("upstream answered HTTP {}", answer.status),
         ),
         None => {}
-        Some(Body::Json(json)) => {
-            push_text(&mut out, json);
-            if !failed && json.starts_with('{') {
-                structured = Some(json);
+        Some(Body::Json(p)) => {
+            out.push_str("{\"type\":\"text\",\"text\":\"");
+            out.push_str(&p.escaped);
+            out.push_str("\"}");
+            if !failed && p.json.starts_with('{') {
+                structured = Some(&p.json);
             }
         }
         Some(Body::Text(text)) => push_text(&mut out, text),
@@ -238,7 +247,7 @@ pub(crate) fn render_answer(answer: &Answer, extra: &str) -> String {
 }
 
 enum Body<'a> {
-    Json(Cow<'a, str>),
+    Json(Prepared<'a>),
     Text(Cow<'a, str>),
     Media {
         kind: &'static str,
@@ -262,39 +271,6 @@ fn media_kind(content_type: &str) -> Option<&'static str> {
         Some("audio")
     } else {
         None
-    }
-}
-
-/// Removes insignificant whitespace from valid JSON text (pretty-printed upstream bodies
-/// cost tokens for nothing), without building a tree.
-fn compact(json: &str) -> Cow<'_, str> {
-    // Byte-level: copies runs between removed whitespace; the common compact case
-    // borrows and allocates nothing.
-    let (mut in_string, mut escaped, mut run) = (false, false, 0);
-    let mut out: Option<String> = None;
-    for (i, &c) in json.as_bytes().iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if c == b'\\' {
-                escaped = true;
-            } else if c == b'"' {
-                in_string = false;
-            }
-        } else if c == b'"' {
-            in_string = true;
-        } else if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
-            let o = out.get_or_insert_with(|| String::with_capacity(json.len()));
-            o.push_str(&json[run..i]);
-            run = i + 1;
-        }
-    }
-    match out {
-        None => Cow::Borrowed(json),
-        Some(mut o) => {
-            o.push_str(&json[run..]);
-            Cow::Owned(o)
-        }
     }
 }
 

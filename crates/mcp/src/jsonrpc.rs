@@ -242,27 +242,30 @@ pub(crate) fn push_str_json(out: &mut String, s: &str) {
         t
     };
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(s.len() + s.len() / 8 + 2);
-    out.push('"');
-    let mut start = 0;
-    for (i, &c) in s.as_bytes().iter().enumerate() {
-        let e = ESC[c as usize];
-        if e == 0 {
-            continue;
+    // Byte by byte into a byte buffer: JSON text is mostly short strings, where copying
+    // runs between quotes costs a call per quote; this is one predictable loop.
+    let mut buf: Vec<u8> = Vec::with_capacity(s.len() + s.len() / 4 + 2);
+    buf.push(b'"');
+    for &c in s.as_bytes() {
+        match ESC[c as usize] {
+            0 => buf.push(c),
+            b'u' => buf.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(c >> 4) as usize],
+                HEX[(c & 0xf) as usize],
+            ]),
+            e => buf.extend_from_slice(&[b'\\', e]),
         }
-        out.push_str(&s[start..i]);
-        out.push('\\');
-        if e == b'u' {
-            out.push_str("u00");
-            out.push(HEX[(c >> 4) as usize] as char);
-            out.push(HEX[(c & 0xf) as usize] as char);
-        } else {
-            out.push(e as char);
-        }
-        start = i + 1;
     }
-    out.push_str(&s[start..]);
-    out.push('"');
+    buf.push(b'"');
+    // Only ASCII bytes were inserted, next to whole UTF-8 sequences copied as they were.
+    match String::from_utf8(buf) {
+        Ok(escaped) => out.push_str(&escaped),
+        Err(_) => out.push_str("\"\""),
+    }
 }
 
 /// Serialises a value; serialising a `Value` or a plain struct of strings cannot fail

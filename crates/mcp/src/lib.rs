@@ -15,6 +15,7 @@
 
 mod call;
 mod catalog;
+mod compact;
 mod dispatch;
 mod error;
 mod guard;

@@ -1,0 +1,432 @@
+//! One pass over an upstream JSON answer that validates it, drops insignificant
+//! whitespace and writes it escaped as the contents of a JSON string — the three things a
+//! `tools/call` result needs (`structuredContent` and the `text` block) — without
+//! building a tree.
+//!
+//! Every tool answer goes through here, so it is written for speed: string contents
+//! (most of any JSON document) are copied in runs between escapes, everything else is a
+//! small state machine over bytes. Validation follows RFC 8259 and refuses nesting deeper
+//! than serde_json's default limit, so whatever passes here parses in any client.
+
+use std::borrow::Cow;
+
+/// Deepest nesting accepted (serde_json's default recursion limit).
+const MAX_DEPTH: usize = 128;
+
+/// Bytes that end a run of string contents: `"`, `\` and the control characters.
+const STRING_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// A JSON document checked and prepared for a tool result.
+#[derive(Debug)]
+pub(crate) struct Prepared<'a> {
+    /// The document as compact JSON text.
+    pub(crate) json: Cow<'a, str>,
+    /// The compact text escaped as the contents of a JSON string (without the quotes).
+    pub(crate) escaped: String,
+}
+
+/// Prepares `src`, or `None` when it is not exactly one JSON value.
+///
+/// Already compact text (what most APIs send) is borrowed; only text with whitespace
+/// between tokens is written out again, by a second pass.
+pub(crate) fn prepare(src: &str) -> Option<Prepared<'_>> {
+    let mut escaped = Vec::with_capacity(src.len() + src.len() / 4);
+    let mut first = Parser::new(src, &mut escaped, None);
+    first.document()?;
+    let json = if first.spaced {
+        let mut out = String::with_capacity(src.len());
+        Parser::new(src, &mut Vec::new(), Some(&mut out)).document()?;
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(src)
+    };
+    // Only ASCII bytes were added, between whole UTF-8 sequences of valid text.
+    let escaped = String::from_utf8(escaped).ok()?;
+    Some(Prepared { json, escaped })
+}
+
+/// `src` as compact JSON text, or `None` when it is not one JSON value.
+#[cfg(test)]
+fn compact_json(src: &str) -> Option<Cow<'_, str>> {
+    prepare(src).map(|p| p.json)
+}
+
+struct Parser<'s, 'o> {
+    src: &'s str,
+    b: &'s [u8],
+    i: usize,
+    /// The compact text, escaped.
+    escaped: &'o mut Vec<u8>,
+    /// The compact text itself, when asked for.
+    compact: Option<&'o mut String>,
+    /// Whether any whitespace was skipped.
+    spaced: bool,
+}
+
+impl<'s, 'o> Parser<'s, 'o> {
+    fn new(src: &'s str, escaped: &'o mut Vec<u8>, compact: Option<&'o mut String>) -> Self {
+        Self {
+            src,
+            b: src.as_bytes(),
+            i: 0,
+            escaped,
+            compact,
+            spaced: false,
+        }
+    }
+
+    /// Copies `src[start..end]`, which needs no escaping, to both outputs.
+    fn copy(&mut self, start: usize, end: usize) -> Option<()> {
+        let text = self.src.get(start..end)?;
+        self.escaped.extend_from_slice(text.as_bytes());
+        if let Some(out) = self.compact.as_deref_mut() {
+            out.push_str(text);
+        }
+        Some(())
+    }
+}
+
+impl Parser<'_, '_> {
+    fn document(&mut self) -> Option<()> {
+        // Open containers, innermost last: `true` for an object.
+        let mut stack: Vec<bool> = Vec::new();
+        'value: loop {
+            self.ws();
+            match *self.b.get(self.i)? {
+                b'{' => {
+                    self.punct('{');
+                    self.ws();
+                    if self.b.get(self.i) == Some(&b'}') {
+                        self.punct('}');
+                    } else {
+                        if stack.len() == MAX_DEPTH {
+                            return None;
+                        }
+                        stack.push(true);
+                        self.key()?;
+                        continue 'value;
+                    }
+                }
+                b'[' => {
+                    self.punct('[');
+                    self.ws();
+                    if self.b.get(self.i) == Some(&b']') {
+                        self.punct(']');
+                    } else {
+                        if stack.len() == MAX_DEPTH {
+                            return None;
+                        }
+                        stack.push(false);
+                        continue 'value;
+                    }
+                }
+                b'"' => self.string()?,
+                b't' => self.literal("true")?,
+                b'f' => self.literal("false")?,
+                b'n' => self.literal("null")?,
+                b'-' | b'0'..=b'9' => self.number()?,
+                _ => return None,
+            }
+            // A value ended: close containers until one continues.
+            loop {
+                self.ws();
+                let Some(&object) = stack.last() else {
+                    return (self.i == self.b.len()).then_some(());
+                };
+                match (*self.b.get(self.i)?, object) {
+                    (b',', true) => {
+                        self.punct(',');
+                        self.ws();
+                        self.key()?;
+                        continue 'value;
+                    }
+                    (b',', false) => {
+                        self.punct(',');
+                        continue 'value;
+                    }
+                    (b'}', true) => self.punct('}'),
+                    (b']', false) => self.punct(']'),
+                    _ => return None,
+                }
+                stack.pop();
+            }
+        }
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.b.get(self.i), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+            self.i += 1;
+            self.spaced = true;
+        }
+    }
+
+    /// Writes the ASCII byte at the cursor, known to be `c`.
+    fn punct(&mut self, c: char) {
+        self.escaped.push(c as u8);
+        if let Some(out) = self.compact.as_deref_mut() {
+            out.push(c);
+        }
+        self.i += 1;
+    }
+
+    /// An object key and its colon.
+    fn key(&mut self) -> Option<()> {
+        if self.b.get(self.i) != Some(&b'"') {
+            return None;
+        }
+        self.string()?;
+        self.ws();
+        if self.b.get(self.i) != Some(&b':') {
+            return None;
+        }
+        self.punct(':');
+        Some(())
+    }
+
+    /// A string token. In the escaped output its quotes become `\"` and every backslash
+    /// is doubled; nothing else in valid JSON text needs escaping.
+    fn string(&mut self) -> Option<()> {
+        let start = self.i;
+        let mut i = self.i + 1;
+        let mut run = i;
+        self.escaped.extend_from_slice(b"\\\"");
+        loop {
+            i += self
+                .b
+                .get(i..)?
+                .iter()
+                .position(|&c| STRING_STOP[c as usize])?;
+            match self.b[i] {
+                b'"' => break,
+                b'\\' => {
+                    let (len, escaped): (usize, &[u8]) = match *self.b.get(i + 1)? {
+                        b'"' => (2, b"\\\\\\\""),
+                        b'\\' => (2, b"\\\\\\\\"),
+                        b'/' | b'b' | b'f' | b'n' | b'r' | b't' => (2, b"\\\\"),
+                        b'u' if self.b.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => {
+                            (6, b"\\\\")
+                        }
+                        _ => return None,
+                    };
+                    self.escaped.extend_from_slice(self.b.get(run..i)?);
+                    self.escaped.extend_from_slice(escaped);
+                    // `\"` and `\\` were written whole; other escapes keep their letters.
+                    run = if escaped.len() == 4 { i + 2 } else { i + 1 };
+                    i += len;
+                }
+                // A raw control character.
+                _ => return None,
+            }
+        }
+        self.escaped.extend_from_slice(self.b.get(run..i)?);
+        self.escaped.extend_from_slice(b"\\\"");
+        if let Some(out) = self.compact.as_deref_mut() {
+            // Both ends are ASCII quotes, so these are character boundaries.
+            out.push_str(self.src.get(start..=i)?);
+        }
+        self.i = i + 1;
+        Some(())
+    }
+
+    fn literal(&mut self, word: &str) -> Option<()> {
+        if !self.b.get(self.i..)?.starts_with(word.as_bytes()) {
+            return None;
+        }
+        self.copy(self.i, self.i + word.len())?;
+        self.i += word.len();
+        Some(())
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    fn number(&mut self) -> Option<()> {
+        let start = self.i;
+        let mut i = self.i;
+        if self.b[i] == b'-' {
+            i += 1;
+        }
+        match *self.b.get(i)? {
+            b'0' => i += 1,
+            b'1'..=b'9' => i = self.digits(i),
+            _ => return None,
+        }
+        if self.b.get(i) == Some(&b'.') {
+            let end = self.digits(i + 1);
+            if end == i + 1 {
+                return None;
+            }
+            i = end;
+        }
+        if matches!(self.b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(self.b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            let end = self.digits(i);
+            if end == i {
+                return None;
+            }
+            i = end;
+        }
+        self.copy(start, i)?;
+        self.i = i;
+        Some(())
+    }
+
+    /// Index after the run of ASCII digits starting at `i`.
+    fn digits(&self, mut i: usize) -> usize {
+        while self.b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        i
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compacts_like_serde() {
+        for s in [
+            r#"{ "a" : [ 1, -2.5e+3, 0, true, false, null, "x y\" \\ \u00e9 é" ], "b":{} , "c" : [ ] }"#,
+            "\n\t[1,\r\n2]\n",
+            r#""just a string""#,
+            "0",
+            "-0.0E-1",
+            r#"{"nested":{"deep":[[[{"k":"v"}]]]}}"#,
+            r#"["\/\b\f\n\r\t\uD83D\uDE00"]"#,
+        ] {
+            let ours = compact_json(s).unwrap_or_else(|| panic!("rejected {s}"));
+            let theirs = serde_json::to_string(
+                &serde_json::from_str::<&serde_json::value::RawValue>(s).unwrap(),
+            )
+            .unwrap();
+            // serde keeps RawValue text verbatim; compare by value and by compactness.
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&ours).unwrap(),
+                serde_json::from_str::<serde_json::Value>(&theirs).unwrap(),
+                "{s}"
+            );
+            assert!(
+                !ours.contains(": ") && !ours.contains(", ") && !ours.contains('\n'),
+                "{ours}"
+            );
+        }
+        assert_eq!(
+            compact_json(r#"{ "a" : "b c" }"#).unwrap(),
+            r#"{"a":"b c"}"#
+        );
+    }
+
+    #[test]
+    fn rejects_what_serde_rejects() {
+        for s in [
+            "",
+            " ",
+            "{",
+            "}",
+            "[1,]",
+            "[,1]",
+            r#"{"a":}"#,
+            r#"{"a" 1}"#,
+            r#"{a:1}"#,
+            r#"{"a":1,}"#,
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "1e",
+            "1e+",
+            "+1",
+            "tru",
+            "nul",
+            "[1] 2",
+            "\"unterminated",
+            "\"bad \\x escape\"",
+            "\"\\u12G4\"",
+            "\"raw \u{1} control\"",
+            "NaN",
+            "[1 2]",
+            r#"{"a":1 "b":2}"#,
+            "'single'",
+        ] {
+            assert!(compact_json(s).is_none(), "accepted {s:?}");
+            assert!(
+                serde_json::from_str::<&serde_json::value::RawValue>(s).is_err(),
+                "serde accepts {s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn escapes_like_serde() {
+        for s in [
+            r#"{"a":"q\"b\\s\n\u00e9\/","b":[1,true,null],"c":"é€😀"}"#,
+            r#" [ "x" , { "k" : "v\\" } ] "#,
+        ] {
+            let p = prepare(s).unwrap();
+            let expected = serde_json::to_string(p.json.as_ref()).unwrap();
+            assert_eq!(format!("\"{}\"", p.escaped), expected, "{s}");
+        }
+    }
+
+    #[test]
+    fn depth_is_bounded() {
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(compact_json(&ok).is_some());
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 2), "]".repeat(MAX_DEPTH + 2));
+        assert!(compact_json(&deep).is_none());
+    }
+
+    /// Mutation fuzzing against serde_json: same verdict on every input, same value when
+    /// accepted.
+    #[test]
+    fn agrees_with_serde_on_mutations() {
+        let seed = r#"{"id":"4c2b","n":[1,-2.5e3,0.0],"ok":true,"no":null,"s":"a\"b\\c\u00e9\n é","o":{"k":[{}, []]}}"#;
+        let alphabet: &[u8] = b" \t\n{}[]\",:\\/-+.0123456789eEtrufalsn\x01";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let mut doc = seed.as_bytes().to_vec();
+            for _ in 0..=(next() % 3) {
+                let at = (next() as usize) % (doc.len() + 1);
+                let c = alphabet[(next() as usize) % alphabet.len()];
+                match next() % 3 {
+                    0 if at < doc.len() => doc[at] = c,
+                    1 if at < doc.len() => {
+                        doc.remove(at);
+                    }
+                    _ => doc.insert(at, c),
+                }
+            }
+            let Ok(text) = std::str::from_utf8(&doc) else {
+                continue;
+            };
+            let ours = compact_json(text);
+            let theirs = serde_json::from_str::<serde_json::Value>(text);
+            assert_eq!(ours.is_some(), theirs.is_ok(), "{text}");
+            if let (Some(o), Ok(t)) = (ours, theirs) {
+                assert_eq!(
+                    serde_json::from_str::<serde_json::Value>(&o).unwrap(),
+                    t,
+                    "{text}"
+                );
+            }
+        }
+    }
+}
