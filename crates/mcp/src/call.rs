@@ -10,10 +10,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::future::{AbortHandle, Abortable};
-use naftiko_plan::{Answer, AnswerBody, JsonArgs};
+use naftiko_plan::{Answer, AnswerBody, RawJsonArgs};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 
 use crate::catalog::Catalog;
 use crate::compact::{Prepared, prepare};
@@ -71,8 +70,8 @@ pub(crate) enum CallOutcome {
 struct CallParams<'a> {
     #[serde(default, borrow)]
     name: Option<Cow<'a, str>>,
-    #[serde(default)]
-    arguments: Option<Value>,
+    #[serde(default, borrow)]
+    arguments: Option<&'a RawValue>,
 }
 
 /// Runs `tools/call`. `extra` is appended inside the result object.
@@ -102,15 +101,19 @@ pub(crate) async fn call(
     };
     // From 2025-11-25 bad arguments are tool errors (the model can read and fix them), and
     // a result is never wrong for older clients either.
-    let args = match params.arguments {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(m)) => m,
-        Some(_) => {
-            return CallOutcome::Result(tool_error(
-                &format!("invalid arguments for tool '{name}': arguments must be a JSON object"),
-                extra,
-            ));
-        }
+    let args = match params.arguments.map(RawValue::get) {
+        None | Some("null") => RawJsonArgs::default(),
+        Some(text) => match RawJsonArgs::parse(text) {
+            Some(args) => args,
+            None => {
+                return CallOutcome::Result(tool_error(
+                    &format!(
+                        "invalid arguments for tool '{name}': arguments must be a JSON object"
+                    ),
+                    extra,
+                ));
+            }
+        },
     };
     if let Err(why) = check_arguments(&tool.input_schema, &args) {
         return CallOutcome::Result(tool_error(
@@ -121,10 +124,7 @@ pub(crate) async fn call(
     let (handle, registration) = AbortHandle::new_pair();
     let registered = inflight.map(|f| (f, f.register(id.get(), handle)));
     let unit = Arc::clone(&tool.unit);
-    let run = Abortable::new(
-        async move { unit.invoke(&JsonArgs(args)).await },
-        registration,
-    );
+    let run = Abortable::new(async move { unit.invoke(&args).await }, registration);
     let outcome = if tool.hints.read_only {
         // Reads run inline: dropping one when the client disconnects loses nothing, and
         // staying on this task saves a cross-thread hop on the hot path of agent loops.
@@ -278,7 +278,7 @@ fn media_kind(content_type: &str) -> Option<&'static str> {
 mod tests {
     use bytes::Bytes;
     use http::{HeaderMap, HeaderValue, StatusCode};
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 

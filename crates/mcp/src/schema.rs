@@ -5,11 +5,79 @@
 //! Failures are reported to the model as a tool error naming the argument, so messages
 //! say what to change.
 
+use naftiko_plan::RawJsonArgs;
 use serde_json::{Map, Value};
 
 /// Checks the arguments object; `Err` is a sentence for the model.
-pub(crate) fn check_arguments(schema: &Value, args: &Map<String, Value>) -> Result<(), String> {
-    check_object(schema, args, "")
+///
+/// Works on the arguments as text: a value is parsed only when its schema looks inside
+/// it (enum, items, properties) or it is a number; a type check needs only its first byte.
+pub(crate) fn check_arguments(schema: &Value, args: &RawJsonArgs) -> Result<(), String> {
+    let props = schema.get("properties").and_then(Value::as_object);
+    if let Some(required) = schema.get("required").and_then(Value::as_array) {
+        for name in required.iter().filter_map(Value::as_str) {
+            if args.get_raw(name).is_none_or(|raw| raw == "null") {
+                return Err(format!("missing required argument '{name}'"));
+            }
+        }
+    }
+    let closed = schema.get("additionalProperties") == Some(&Value::Bool(false));
+    for (name, raw) in args.members() {
+        match props.and_then(|p| p.get(name)) {
+            Some(_) if raw == "null" => {}
+            Some(sub) if shallow_ok(sub, raw) => {}
+            Some(sub) => {
+                let value: Value = serde_json::from_str(raw)
+                    .map_err(|e| format!("argument '{name}' is not valid JSON: {e}"))?;
+                check_value(sub, &value, name)?;
+            }
+            None if closed => return Err(unknown(props, name)),
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// Whether `raw` passes `schema` judging by its first byte alone; `false` means "look
+/// closer", not "invalid".
+fn shallow_ok(schema: &Value, raw: &str) -> bool {
+    let kind = match raw.as_bytes().first() {
+        Some(b'"') => "string",
+        Some(b'{') if schema.get("properties").is_none() && schema.get("required").is_none() => {
+            "object"
+        }
+        Some(b'[') if schema.get("items").is_none() => "array",
+        Some(b't' | b'f') => "boolean",
+        _ => return false,
+    };
+    if schema.get("enum").is_some() {
+        return false;
+    }
+    match schema.get("type") {
+        None => true,
+        Some(Value::String(t)) => t == kind || !KNOWN_TYPES.contains(&t.as_str()),
+        Some(Value::Array(types)) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|t| t == kind || !KNOWN_TYPES.contains(&t)),
+        Some(_) => true,
+    }
+}
+
+const KNOWN_TYPES: [&str; 7] = [
+    "string", "integer", "number", "boolean", "array", "object", "null",
+];
+
+fn unknown(props: Option<&Map<String, Value>>, name: &str) -> String {
+    let known: Vec<&str> = props
+        .map(|p| p.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    let expected = if known.is_empty() {
+        "this tool takes no arguments".to_owned()
+    } else {
+        format!("expected one of: {}", known.join(", "))
+    };
+    format!("unknown argument '{name}' ({expected})")
 }
 
 fn check_object(schema: &Value, obj: &Map<String, Value>, path: &str) -> Result<(), String> {
@@ -27,20 +95,7 @@ fn check_object(schema: &Value, obj: &Map<String, Value>, path: &str) -> Result<
         match props.and_then(|p| p.get(name)) {
             Some(_) if value.is_null() => {}
             Some(sub) => check_value(sub, value, &join(path, name))?,
-            None if closed => {
-                let known: Vec<&str> = props
-                    .map(|p| p.keys().map(String::as_str).collect())
-                    .unwrap_or_default();
-                let expected = if known.is_empty() {
-                    "this tool takes no arguments".to_owned()
-                } else {
-                    format!("expected one of: {}", known.join(", "))
-                };
-                return Err(format!(
-                    "unknown argument '{}' ({expected})",
-                    join(path, name)
-                ));
-            }
+            None if closed => return Err(unknown(props, &join(path, name))),
             None => {}
         }
     }
@@ -146,7 +201,7 @@ mod tests {
     use super::*;
 
     fn check(schema: Value, args: Value) -> Result<(), String> {
-        check_arguments(&schema, args.as_object().unwrap())
+        check_arguments(&schema, &RawJsonArgs::parse(&args.to_string()).unwrap())
     }
 
     #[test]

@@ -24,6 +24,12 @@ pub trait Args: Send + Sync {
     fn raw_body(&self) -> Result<Option<bytes::Bytes>, crate::InvokeError> {
         Ok(None)
     }
+
+    /// Input `name` as the JSON text the caller sent, when it is an object or an array and
+    /// the adapter has it as text: it can then become a whole request body unparsed.
+    fn raw_json(&self, _name: &str) -> Option<bytes::Bytes> {
+        None
+    }
 }
 
 /// Inputs from a JSON object (MCP `arguments`, tests).
@@ -41,5 +47,191 @@ impl Args for JsonArgs {
 
     fn body(&self) -> Result<Option<Value>, crate::InvokeError> {
         Ok(self.0.get("body").cloned())
+    }
+}
+
+/// Inputs from a JSON object kept as the text the caller sent (MCP `arguments`).
+///
+/// Members are located once; a value is parsed only when an input asks for it, and a
+/// `body` member that becomes the whole upstream body is forwarded as its original
+/// bytes — no tree is built for the largest argument of a write.
+#[derive(Debug, Clone, Default)]
+pub struct RawJsonArgs {
+    text: bytes::Bytes,
+    /// Each distinct key with the byte range of its value (the last one written wins, as
+    /// in any JSON object reader), in document order.
+    members: Vec<(String, std::ops::Range<usize>)>,
+}
+
+impl RawJsonArgs {
+    /// Locates the members of a JSON object; `None` when `text` is not one JSON object.
+    pub fn parse(text: &str) -> Option<Self> {
+        if !text.trim_start().starts_with('{') {
+            return None;
+        }
+        let Members(found) = serde_json::from_str(text).ok()?;
+        let base = text.as_ptr() as usize;
+        let mut members: Vec<(String, std::ops::Range<usize>)> = Vec::with_capacity(found.len());
+        let mut index = std::collections::HashMap::new();
+        for (key, raw) in found {
+            let start = raw.get().as_ptr() as usize - base;
+            let range = start..start + raw.get().len();
+            // Few members (the usual case) are deduplicated by scanning.
+            let seen = if members.len() < 16 {
+                members.iter().position(|(k, _)| *k == key)
+            } else {
+                if index.is_empty() {
+                    index.extend(members.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)));
+                }
+                index.get(&key).copied()
+            };
+            match seen {
+                Some(i) => members[i].1 = range,
+                None => {
+                    if !index.is_empty() {
+                        index.insert(key.clone(), members.len());
+                    }
+                    members.push((key, range));
+                }
+            }
+        }
+        Some(Self {
+            text: bytes::Bytes::copy_from_slice(text.as_bytes()),
+            members,
+        })
+    }
+
+    /// The members as `(key, raw JSON text of the value)`, in document order.
+    pub fn members(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.members
+            .iter()
+            .map(|(k, r)| (k.as_str(), self.slice(r.clone())))
+    }
+
+    /// The raw JSON text of member `name`.
+    pub fn get_raw(&self, name: &str) -> Option<&str> {
+        self.members
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, r)| self.slice(r.clone()))
+    }
+
+    fn slice(&self, range: std::ops::Range<usize>) -> &str {
+        // The ranges were taken from this very text, at value boundaries.
+        std::str::from_utf8(self.text.get(range).unwrap_or_default()).unwrap_or_default()
+    }
+
+    fn value(&self, name: &str) -> Option<Value> {
+        self.get_raw(name)
+            .and_then(|raw| serde_json::from_str(raw).ok())
+    }
+}
+
+impl Args for RawJsonArgs {
+    fn get(&self, name: &str) -> Option<ArgValue> {
+        self.value(name)
+            .filter(|v| !v.is_null())
+            .map(ArgValue::Json)
+    }
+
+    fn body(&self) -> Result<Option<Value>, crate::InvokeError> {
+        Ok(self.value("body"))
+    }
+
+    fn raw_body(&self) -> Result<Option<bytes::Bytes>, crate::InvokeError> {
+        let Some((_, range)) = self.members.iter().find(|(k, _)| k == "body") else {
+            return Ok(None);
+        };
+        let raw = self.text.slice(range.clone());
+        Ok((raw.as_ref() != b"null").then_some(raw))
+    }
+
+    fn raw_json(&self, name: &str) -> Option<bytes::Bytes> {
+        let (_, range) = self.members.iter().find(|(k, _)| k == name)?;
+        let raw = self.text.slice(range.clone());
+        matches!(raw.first(), Some(b'{' | b'[')).then_some(raw)
+    }
+}
+
+/// An object's members with their values unparsed.
+struct Members<'a>(Vec<(String, &'a serde_json::value::RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for Members<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Members<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Members<'de>, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(4));
+                while let Some(entry) = map.next_entry()? {
+                    out.push(entry);
+                }
+                Ok(Members(out))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn raw_args_read_like_json_args() {
+        let text =
+            r#"{ "id" : "a\u0062", "n": 2, "none": null, "body": {"k": [1, 2.50]}, "id": "last" }"#;
+        let raw = RawJsonArgs::parse(text).unwrap();
+        let json = JsonArgs(serde_json::from_str(text).unwrap());
+        for name in ["id", "n", "none", "body", "missing"] {
+            assert_eq!(raw.get(name), json.get(name), "{name}");
+        }
+        assert_eq!(raw.body().unwrap(), json.body().unwrap());
+        assert_eq!(
+            raw.raw_body().unwrap().unwrap().as_ref(),
+            br#"{"k": [1, 2.50]}"#,
+            "forwarded as written"
+        );
+        let keys: Vec<&str> = raw.members().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["id", "n", "none", "body"]);
+        assert_eq!(raw.get_raw("id"), Some(r#""last""#));
+        assert_eq!(
+            raw.raw_json("body").unwrap().as_ref(),
+            br#"{"k": [1, 2.50]}"#
+        );
+        assert!(
+            raw.raw_json("n").is_none(),
+            "scalars go through typed coercion"
+        );
+    }
+
+    #[test]
+    fn raw_args_refuse_non_objects_and_dedup_many_keys() {
+        for text in ["[1]", "\"s\"", "1", "{", "{\"a\":}", ""] {
+            assert!(RawJsonArgs::parse(text).is_none(), "{text}");
+        }
+        assert!(
+            RawJsonArgs::parse(r#"{"body":null}"#)
+                .unwrap()
+                .raw_body()
+                .unwrap()
+                .is_none()
+        );
+        let mut obj = String::from("{");
+        for i in 0..40 {
+            obj.push_str(&format!("\"k{}\":{i},", i % 20));
+        }
+        obj.push_str("\"end\":true}");
+        let raw = RawJsonArgs::parse(&obj).unwrap();
+        assert_eq!(raw.members().count(), 21);
+        assert_eq!(raw.get("k3"), Some(ArgValue::Json(json!(23))));
     }
 }

@@ -117,7 +117,16 @@ impl UnitPlan {
                 // A declared input computed above (e.g. a body field) wins over the raw request.
                 Source::Arg(x) => match values.get(x) {
                     Some(v) => Some(v.clone()),
-                    None => args.get(x).map(|a| coerce(a, ty, x)).transpose()?,
+                    None => {
+                        // An object/array argument that is the whole body goes as sent.
+                        if self.forwards_raw(op, &b.key)
+                            && let Some(raw) = args.raw_json(x)
+                        {
+                            values.set_raw(&b.key, raw, caller);
+                            continue;
+                        }
+                        args.get(x).map(|a| coerce(a, ty, x)).transpose()?
+                    }
                 },
                 Source::Body if self.forwards_raw(op, &b.key) => match args.raw_body()? {
                     Some(raw) => {
