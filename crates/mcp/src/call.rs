@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::future::{AbortHandle, Abortable};
-use naftiko_plan::{Answer, AnswerBody, RawJsonArgs};
+use naftiko_plan::{Answer, AnswerBody, RawJsonArgs, RawObject};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -70,8 +70,9 @@ pub(crate) enum CallOutcome {
 struct CallParams<'a> {
     #[serde(default, borrow)]
     name: Option<Cow<'a, str>>,
+    /// Read in the same pass as the name: the members are located, not parsed.
     #[serde(default, borrow)]
-    arguments: Option<&'a RawValue>,
+    arguments: Option<RawObject<'a>>,
 }
 
 /// Runs `tools/call`. `extra` is appended inside the result object.
@@ -85,7 +86,8 @@ pub(crate) async fn call(
     let Some(params) = params else {
         return CallOutcome::Error(RpcError::invalid_params("Invalid params: missing params"));
     };
-    let params: CallParams<'_> = match serde_json::from_str(params.get()) {
+    let text = params.get();
+    let params: CallParams<'_> = match serde_json::from_str(text) {
         Ok(p) => p,
         Err(e) => {
             return CallOutcome::Error(RpcError::invalid_params(format!("Invalid params: {e}")));
@@ -101,19 +103,15 @@ pub(crate) async fn call(
     };
     // From 2025-11-25 bad arguments are tool errors (the model can read and fix them), and
     // a result is never wrong for older clients either.
-    let args = match params.arguments.map(RawValue::get) {
-        None | Some("null") => RawJsonArgs::default(),
-        Some(text) => match RawJsonArgs::parse(text) {
-            Some(args) => args,
-            None => {
-                return CallOutcome::Result(tool_error(
-                    &format!(
-                        "invalid arguments for tool '{name}': arguments must be a JSON object"
-                    ),
-                    extra,
-                ));
-            }
-        },
+    let args = match params.arguments {
+        None => RawJsonArgs::default(),
+        Some(RawObject::Object(members)) => RawJsonArgs::from_members(text, members),
+        Some(RawObject::NotObject) => {
+            return CallOutcome::Result(tool_error(
+                &format!("invalid arguments for tool '{name}': arguments must be a JSON object"),
+                extra,
+            ));
+        }
     };
     if let Err(why) = check_arguments(&tool.input_schema, &args) {
         return CallOutcome::Result(tool_error(

@@ -66,39 +66,52 @@ pub struct RawJsonArgs {
 impl RawJsonArgs {
     /// Locates the members of a JSON object; `None` when `text` is not one JSON object.
     pub fn parse(text: &str) -> Option<Self> {
-        if !text.trim_start().starts_with('{') {
-            return None;
+        match serde_json::from_str(text).ok()? {
+            RawObject::Object(members) => Some(Self::from_members(text, members)),
+            RawObject::NotObject => None,
         }
-        let Members(found) = serde_json::from_str(text).ok()?;
+    }
+
+    /// Builds the arguments from members located by deserialising a [`RawObject`] out of
+    /// `text` — typically as one field of a larger message, so the object is scanned once.
+    ///
+    /// `text` must be the string the members were borrowed from; members that are not
+    /// (they cannot be found in it) are dropped.
+    pub fn from_members(text: &str, members: RawMembers<'_>) -> Self {
         let base = text.as_ptr() as usize;
-        let mut members: Vec<(String, std::ops::Range<usize>)> = Vec::with_capacity(found.len());
+        let mut out: Vec<(String, std::ops::Range<usize>)> = Vec::with_capacity(members.0.len());
         let mut index = std::collections::HashMap::new();
-        for (key, raw) in found {
-            let start = raw.get().as_ptr() as usize - base;
+        for (key, raw) in members.0 {
+            let Some(start) = (raw.get().as_ptr() as usize).checked_sub(base) else {
+                continue;
+            };
             let range = start..start + raw.get().len();
+            if range.end > text.len() {
+                continue;
+            }
             // Few members (the usual case) are deduplicated by scanning.
-            let seen = if members.len() < 16 {
-                members.iter().position(|(k, _)| *k == key)
+            let seen = if out.len() < 16 {
+                out.iter().position(|(k, _)| *k == key)
             } else {
                 if index.is_empty() {
-                    index.extend(members.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)));
+                    index.extend(out.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)));
                 }
                 index.get(&key).copied()
             };
             match seen {
-                Some(i) => members[i].1 = range,
+                Some(i) => out[i].1 = range,
                 None => {
                     if !index.is_empty() {
-                        index.insert(key.clone(), members.len());
+                        index.insert(key.clone(), out.len());
                     }
-                    members.push((key, range));
+                    out.push((key, range));
                 }
             }
         }
-        Some(Self {
+        Self {
             text: bytes::Bytes::copy_from_slice(text.as_bytes()),
-            members,
-        })
+            members: out,
+        }
     }
 
     /// The members as `(key, raw JSON text of the value)`, in document order.
@@ -153,29 +166,67 @@ impl Args for RawJsonArgs {
     }
 }
 
-/// An object's members with their values unparsed.
-struct Members<'a>(Vec<(String, &'a serde_json::value::RawValue)>);
+/// A JSON object's members with their values left as text (keys in document order).
+#[derive(Debug, Default)]
+pub struct RawMembers<'a>(Vec<(String, &'a serde_json::value::RawValue)>);
 
-impl<'de> serde::Deserialize<'de> for Members<'de> {
+/// A JSON value that should be an object, read without parsing the members' values.
+#[derive(Debug)]
+pub enum RawObject<'a> {
+    /// It was an object.
+    Object(RawMembers<'a>),
+    /// It was something else (`null` included).
+    NotObject,
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for RawObject<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Members<'de>;
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = RawObject<'a>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
+                f.write_str("a JSON value")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> Result<Members<'de>, A::Error> {
+            ) -> Result<RawObject<'a>, A::Error> {
                 let mut out = Vec::with_capacity(map.size_hint().unwrap_or(4));
                 while let Some(entry) = map.next_entry()? {
                     out.push(entry);
                 }
-                Ok(Members(out))
+                Ok(RawObject::Object(RawMembers(out)))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawObject<'a>, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(RawObject::NotObject)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<RawObject<'a>, E> {
+                Ok(RawObject::NotObject)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<RawObject<'a>, E> {
+                Ok(RawObject::NotObject)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<RawObject<'a>, E> {
+                Ok(RawObject::NotObject)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<RawObject<'a>, E> {
+                Ok(RawObject::NotObject)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<RawObject<'a>, E> {
+                Ok(RawObject::NotObject)
+            }
+            fn visit_unit<E>(self) -> Result<RawObject<'a>, E> {
+                Ok(RawObject::NotObject)
+            }
+            fn visit_none<E>(self) -> Result<RawObject<'a>, E> {
+                Ok(RawObject::NotObject)
             }
         }
-        d.deserialize_map(Visit)
+        d.deserialize_any(Visit(std::marker::PhantomData))
     }
 }
 
@@ -215,7 +266,7 @@ mod tests {
 
     #[test]
     fn raw_args_refuse_non_objects_and_dedup_many_keys() {
-        for text in ["[1]", "\"s\"", "1", "{", "{\"a\":}", ""] {
+        for text in ["[1]", "\"s\"", "1", "null", "true", "{", "{\"a\":}", ""] {
             assert!(RawJsonArgs::parse(text).is_none(), "{text}");
         }
         assert!(
