@@ -73,6 +73,8 @@ start() {
 
 # ticks PID: utime+stime (clock ticks) of the whole process; fields after "(comm) ".
 ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+# user_ticks PID: utime alone (user space; the rest of `ticks` is the kernel's work).
+user_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 }'; }
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 CLK_TCK=$(getconf CLK_TCK)
 

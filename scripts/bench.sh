@@ -79,8 +79,9 @@ measure() {
     start "wrk-$ROW-warm" "$LOADGEN_CPU" "${base[@]}" "-d${WARMUP}s" "$url"
     wait "$BG_PID" || true
   fi
-  local t0 s0 t1 s1
+  local t0 s0 t1 s1 u0 u1
   t0=$(ticks "$pid")
+  u0=$(user_ticks "$pid")
   s0=$(ticks "$STUB_PID")
   start "wrk-$ROW" "$LOADGEN_CPU" "${base[@]}" "-d${DURATION}s" --latency "$url"
   local rc=0
@@ -91,6 +92,7 @@ measure() {
     return
   fi
   t1=$(ticks "$pid")
+  u1=$(user_ticks "$pid")
   s1=$(ticks "$STUB_PID")
   local hwm anon
   hwm=$(status_kb "$pid" VmHWM)
@@ -104,15 +106,16 @@ measure() {
   fi
   # RESULT requests=N duration_us=N bad=N connect=N read=N write=N status=N timeout=N p50_us=N p99_us=N mean_us=N
   echo "$line" | awk -v label="$label" -v kind="$kind" -v group="$group" -v hwm="$hwm" -v anon="$anon" \
-    -v dt="$((t1 - t0))" -v ds="$((s1 - s0))" -v tck="$CLK_TCK" '
+    -v dt="$((t1 - t0))" -v du="$((u1 - u0))" -v ds="$((s1 - s0))" -v tck="$CLK_TCK" '
     { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
     END {
       n = v["requests"]; secs = v["duration_us"] / 1e6
       errors = v["bad"] + v["connect"] + v["read"] + v["write"] + v["timeout"]
       cpu = n > 0 ? dt * 1e6 / tck / n : 0
       stub = n > 0 ? ds * 1e6 / tck / n : 0
-      printf "%s\t%s\t%s\t%.0f\t%.3f\t%.3f\t%d\t%d\t%.1f\t%.1f\t%s\t%d\n", label, kind, group,
-        n / secs, v["p50_us"] / 1000, v["p99_us"] / 1000, errors, hwm, cpu, stub, n " requests", anon
+      usr = n > 0 ? du * 1e6 / tck / n : 0
+      printf "%s\t%s\t%s\t%.0f\t%.3f\t%.3f\t%d\t%d\t%.1f\t%.1f\t%s\t%d\t%.1f\n", label, kind, group,
+        n / secs, v["p50_us"] / 1000, v["p99_us"] / 1000, errors, hwm, cpu, stub, n " requests", anon, usr
     }' >>"$RESULTS"
   local errs
   errs=$(tail -1 "$RESULTS" | cut -f7)
@@ -282,28 +285,29 @@ awk -F'\t' '
   function ratio(a, b) { return (a == "-" || b == "" || b == 0) ? "-" : sprintf("%.2f", a / b) }
   { label[NR] = $1; kind[NR] = $2; group[NR] = $3; rps[NR] = $4; p50[NR] = $5; p99[NR] = $6
     err[NR] = $7; hwm[NR] = $8; cpu[NR] = $9; stub[NR] = $10; note[NR] = $11; anon[NR] = $12
+    usr[NR] = $13
     if ($3 == "direct" && $4 != "-") { drps[$2] = $4 }
     if ($3 == "nginx" && $4 != "-") { nrps[$2] = $4; ncpu[$2] = $9 } }
   END {
-    printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s\n", "row", "req/s", "p50 ms", "p99 ms",
-      "errors", "RSS MB", "anon MB", "CPU us", "stub us", "rps/dir", "rps/ngx", "cpu/ngx"
+    printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s %8s\n", "row", "req/s", "p50 ms", "p99 ms",
+      "errors", "RSS MB", "anon MB", "CPU us", "user us", "stub us", "rps/dir", "rps/ngx", "cpu/ngx"
     for (i = 1; i <= NR; i++) {
       if (rps[i] == "-") {
-        printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s  %s\n", label[i], "-", "-", "-",
-          err[i], "-", "-", "-", "-", "-", "-", "-", note[i]
+        printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s %8s  %s\n", label[i], "-", "-", "-",
+          err[i], "-", "-", "-", "-", "-", "-", "-", "-", note[i]
         continue
       }
       k = kind[i]
       s = group[i] == "direct" ? "-" : sprintf("%.1f", stub[i])
-      printf "%-44s %9d %8.2f %8.2f %7d %8.1f %8.1f %8.1f %8s %8s %8s %8s\n", label[i], rps[i],
-        p50[i], p99[i], err[i], hwm[i] / 1024, anon[i] / 1024, cpu[i], s, ratio(rps[i], drps[k]),
+      printf "%-44s %9d %8.2f %8.2f %7d %8.1f %8.1f %8.1f %8.1f %8s %8s %8s %8s\n", label[i], rps[i],
+        p50[i], p99[i], err[i], hwm[i] / 1024, anon[i] / 1024, cpu[i], usr[i], s, ratio(rps[i], drps[k]),
         ratio(rps[i], nrps[k]), ratio(cpu[i], ncpu[k])
     }
   }' "$RESULTS"
 echo
 echo "RSS MB = peak RSS (VmHWM) of the server under test (stub for direct rows, nginx, gateway),"
 echo "  its executable's mapped pages included; anon MB = its private memory (RssAnon) at the end;"
-echo "CPU us = its utime+stime per request; stub us = the stub's; ratios per method (GET/POST)."
+echo "CPU us = its utime+stime per request (user us: utime alone); stub us = the stub's; ratios per method (GET/POST)."
 echo "gateway cold start to first answer: median ${COLD_MEDIAN} ms (min ${COLD_MIN}, max ${COLD_MAX}, ${COLD_RUNS} runs); RSS with the seed alone: $(awk -v k="$SEED_RSS" 'BEGIN{printf "%.1f", k/1024}') MB (anon $(awk -v k="$SEED_ANON" 'BEGIN{printf "%.1f", k/1024}') MB)"
 echo "$CORPUS_LINE"
 
