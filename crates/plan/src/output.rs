@@ -118,13 +118,12 @@ fn looks_whole(bytes: &[u8]) -> bool {
 
 fn is_json_type(ct: Option<&HeaderValue>) -> bool {
     ct.and_then(|v| v.to_str().ok()).is_some_and(|s| {
-        let s = s
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        s == "application/json" || s.ends_with("+json")
+        let s = s.split(';').next().unwrap_or("").trim();
+        s.eq_ignore_ascii_case("application/json")
+            || s.len()
+                .checked_sub(5)
+                .and_then(|at| s.get(at..))
+                .is_some_and(|tail| tail.eq_ignore_ascii_case("+json"))
     })
 }
 
@@ -146,18 +145,15 @@ impl OutputPlan {
             }
         }
         let ct = parts.headers.get(header::CONTENT_TYPE).cloned();
-        let answer = |body| {
-            Ok(Answer {
-                status,
-                headers: headers.clone(),
-                body,
-            })
-        };
         if status == StatusCode::NO_CONTENT
             || status == StatusCode::NOT_MODIFIED
             || bytes.is_empty()
         {
-            return answer(AnswerBody::Empty);
+            return Ok(Answer {
+                status,
+                headers,
+                body: AnswerBody::Empty,
+            });
         }
         let bad_body = || InvokeError::BadUpstreamBody {
             operation: operation.to_string(),
@@ -187,39 +183,45 @@ impl OutputPlan {
                 Err(bad_body())
             }
         };
-        match self {
-            Self::Raw => answer(AnswerBody::Bytes {
+        let body = match self {
+            Self::Raw => AnswerBody::Bytes {
                 bytes,
                 content_type: ct.clone(),
-            }),
+            },
             // A caller error's body (403 text/plain, ...) is the upstream talking to the
             // caller: forwarded unmapped whatever its type.
             Self::RootJson | Self::Mapped(_)
                 if status.is_client_error()
                     && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() =>
             {
-                answer(AnswerBody::Bytes {
+                AnswerBody::Bytes {
                     bytes,
                     content_type: ct.clone(),
-                })
+                }
             }
             // An error answer's JSON is passed through unmapped: a success-shaped mapping would hide it.
-            Self::RootJson => answer(json_bytes(bytes)?),
-            Self::Mapped(_) if status.as_u16() >= 400 => answer(json_bytes(bytes)?),
+            Self::RootJson => json_bytes(bytes)?,
+            Self::Mapped(_) if status.as_u16() >= 400 => json_bytes(bytes)?,
             Self::Mapped(nodes) => {
                 let doc: Value = serde_json::from_slice(&bytes).map_err(|_| bad_body())?;
-                for n in nodes {
-                    let v = n.eval(&doc, values, binds);
-                    if !v.is_null() {
-                        return answer(AnswerBody::Json(v));
-                    }
+                match nodes
+                    .iter()
+                    .map(|n| n.eval(&doc, values, binds))
+                    .find(|v| !v.is_null())
+                {
+                    Some(v) => AnswerBody::Json(v),
+                    None => AnswerBody::Bytes {
+                        bytes,
+                        content_type: ct.clone(),
+                    },
                 }
-                answer(AnswerBody::Bytes {
-                    bytes,
-                    content_type: ct.clone(),
-                })
             }
-        }
+        };
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 /// `rest.X` lookups over one request: path variable → query → header → body field.
 pub(crate) struct RestArgs<'a> {
-    pub(crate) path: Vec<(String, String)>,
+    pub(crate) path: Vec<(&'a str, std::borrow::Cow<'a, str>)>,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) headers: &'a HeaderMap,
     pub(crate) body: Bytes,
@@ -19,7 +19,7 @@ pub(crate) struct RestArgs<'a> {
 
 impl<'a> RestArgs<'a> {
     pub(crate) fn new(
-        path: Vec<(String, &str)>,
+        path: Vec<(&'a str, &'a str)>,
         query: Option<&str>,
         headers: &'a HeaderMap,
         body: Bytes,
@@ -27,9 +27,10 @@ impl<'a> RestArgs<'a> {
         let path = path
             .into_iter()
             .map(|(k, v)| {
-                decode(v, false)
-                    .map(|v| (k.clone(), v))
-                    .ok_or_else(|| bad_utf8(&k))
+                percent_decode_str(v)
+                    .decode_utf8()
+                    .map(|v| (k, v))
+                    .map_err(|_| bad_utf8(k))
             })
             .collect::<Result<_, _>>()?;
         let query = query.map(parse_query).transpose()?.unwrap_or_default();
@@ -101,10 +102,10 @@ impl Args for RestArgs<'_> {
         let path = self
             .path
             .iter()
-            .find(|(k, _)| k == name)
+            .find(|(k, _)| *k == name)
             .or_else(|| self.path.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)));
         if let Some((_, v)) = path {
-            return Some(ArgValue::Text(vec![v.clone()]));
+            return Some(ArgValue::Text(vec![v.to_string()]));
         }
         let q: Vec<String> = self
             .query

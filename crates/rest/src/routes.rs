@@ -82,9 +82,12 @@ impl RestRoutes {
     }
 
     /// Finds the resource for `path` and its path variables (raw, still percent-encoded).
-    pub(crate) fn find<'p>(&self, path: &'p str) -> Option<(&Resource, Vec<(String, &'p str)>)> {
+    pub(crate) fn find<'r, 'p: 'r>(
+        &'r self,
+        path: &'p str,
+    ) -> Option<(&'r Resource, Vec<(&'r str, &'r str)>)> {
         let m = self.router.at(path).ok()?;
-        let params = m.params.iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let params = m.params.iter().collect();
         Some((&self.resources[*m.value], params))
     }
 
