@@ -15,9 +15,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::catalog::Catalog;
-use crate::compact::{Prepared, prepare};
 use crate::jsonrpc::{RpcError, push_str_json, to_json};
 use crate::schema::check_arguments;
+use naftiko_plan::jsontext::{Prepared, prepare};
 
 /// Calls in flight on one session (or stdio connection), by raw request id, so
 /// `notifications/cancelled` can abort them.

@@ -15,7 +15,6 @@
 
 mod call;
 mod catalog;
-mod compact;
 mod dispatch;
 mod error;
 mod guard;

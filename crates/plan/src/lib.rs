@@ -14,6 +14,7 @@ mod compile;
 mod consumed;
 mod error;
 mod exposed;
+pub mod jsontext;
 mod operation;
 mod output;
 mod secret;

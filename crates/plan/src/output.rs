@@ -167,9 +167,7 @@ impl OutputPlan {
         let json_bytes = |bytes: Bytes| -> Result<AnswerBody, InvokeError> {
             // Checked even when labelled JSON: a truncated or lying upstream must not pass.
             let labelled = is_json_type(ct.as_ref());
-            if (labelled && looks_whole(&bytes))
-                || serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok()
-            {
+            if (labelled && looks_whole(&bytes)) || crate::jsontext::is_json(&bytes) {
                 let content_type = Some(
                     ct.clone()
                         .filter(|c| is_json_type(Some(c)))
@@ -191,8 +189,7 @@ impl OutputPlan {
             // A caller error's body (403 text/plain, ...) is the upstream talking to the
             // caller: forwarded unmapped whatever its type.
             Self::RootJson | Self::Mapped(_)
-                if status.is_client_error()
-                    && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() =>
+                if status.is_client_error() && !crate::jsontext::is_json(&bytes) =>
             {
                 AnswerBody::Bytes {
                     bytes,

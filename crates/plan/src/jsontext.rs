@@ -1,9 +1,10 @@
-//! One pass over an upstream JSON answer that validates it, drops insignificant
-//! whitespace and writes it escaped as the contents of a JSON string — the three things a
-//! `tools/call` result needs (`structuredContent` and the `text` block) — without
-//! building a tree.
+//! JSON text checked and reshaped without building a tree: [`is_json`] validates (REST
+//! bodies forwarded as bytes, upstream answers), [`prepare`] validates, drops
+//! insignificant whitespace and writes the text escaped as the contents of a JSON string —
+//! the three things an MCP `tools/call` result needs (`structuredContent` and the `text`
+//! block).
 //!
-//! Every tool answer goes through here, so it is written for speed: string contents
+//! Every proxied JSON body goes through here, so it is written for speed: string contents
 //! (most of any JSON document) are copied in runs between escapes, everything else is a
 //! small state machine over bytes. Validation follows RFC 8259 and refuses nesting deeper
 //! than serde_json's default limit, so whatever passes here parses in any client.
@@ -26,26 +27,60 @@ const STRING_STOP: [bool; 256] = {
     t
 };
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Index of the first `"`, `\\` or control character at or after `i`.
+///
+/// Eight bytes per step: in each lane, `(x - 1) & !x & 0x80` is set where `x` is zero, and
+/// the lowest set lane is exact (a false lane can only follow a true one).
+fn find_stop(b: &[u8], mut i: usize) -> Option<usize> {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut lanes = [0u8; 8];
+        lanes.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(lanes);
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let slash = w ^ (ONES * u64::from(b'\\'));
+        let hits = ((quote.wrapping_sub(ONES) & !quote)
+            | (slash.wrapping_sub(ONES) & !slash)
+            | (w.wrapping_sub(ONES * 0x20) & !w))
+            & HIGHS;
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let tail = b.get(i..)?;
+    tail.iter()
+        .position(|&c| STRING_STOP[c as usize])
+        .map(|p| i + p)
+}
+
 /// A JSON document checked and prepared for a tool result.
 #[derive(Debug)]
-pub(crate) struct Prepared<'a> {
+pub struct Prepared<'a> {
     /// The document as compact JSON text.
-    pub(crate) json: Cow<'a, str>,
+    pub json: Cow<'a, str>,
     /// The compact text escaped as the contents of a JSON string (without the quotes).
-    pub(crate) escaped: String,
+    pub escaped: String,
+}
+
+/// Whether `bytes` are exactly one JSON value (RFC 8259, UTF-8, nesting ≤ 128).
+pub fn is_json(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(|src| Parser::new(src, None, None).document().is_some())
 }
 
 /// Prepares `src`, or `None` when it is not exactly one JSON value.
 ///
 /// Already compact text (what most APIs send) is borrowed; only text with whitespace
 /// between tokens is written out again, by a second pass.
-pub(crate) fn prepare(src: &str) -> Option<Prepared<'_>> {
+pub fn prepare(src: &str) -> Option<Prepared<'_>> {
     let mut escaped = Vec::with_capacity(src.len() + src.len() / 4);
-    let mut first = Parser::new(src, &mut escaped, None);
+    let mut first = Parser::new(src, Some(&mut escaped), None);
     first.document()?;
     let json = if first.spaced {
         let mut out = String::with_capacity(src.len());
-        Parser::new(src, &mut Vec::new(), Some(&mut out)).document()?;
+        Parser::new(src, None, Some(&mut out)).document()?;
         Cow::Owned(out)
     } else {
         Cow::Borrowed(src)
@@ -65,8 +100,8 @@ struct Parser<'s, 'o> {
     src: &'s str,
     b: &'s [u8],
     i: usize,
-    /// The compact text, escaped.
-    escaped: &'o mut Vec<u8>,
+    /// The compact text, escaped, when asked for.
+    escaped: Option<&'o mut Vec<u8>>,
     /// The compact text itself, when asked for.
     compact: Option<&'o mut String>,
     /// Whether any whitespace was skipped.
@@ -74,7 +109,11 @@ struct Parser<'s, 'o> {
 }
 
 impl<'s, 'o> Parser<'s, 'o> {
-    fn new(src: &'s str, escaped: &'o mut Vec<u8>, compact: Option<&'o mut String>) -> Self {
+    fn new(
+        src: &'s str,
+        escaped: Option<&'o mut Vec<u8>>,
+        compact: Option<&'o mut String>,
+    ) -> Self {
         Self {
             src,
             b: src.as_bytes(),
@@ -88,7 +127,9 @@ impl<'s, 'o> Parser<'s, 'o> {
     /// Copies `src[start..end]`, which needs no escaping, to both outputs.
     fn copy(&mut self, start: usize, end: usize) -> Option<()> {
         let text = self.src.get(start..end)?;
-        self.escaped.extend_from_slice(text.as_bytes());
+        if let Some(esc) = self.escaped.as_deref_mut() {
+            esc.extend_from_slice(text.as_bytes());
+        }
         if let Some(out) = self.compact.as_deref_mut() {
             out.push_str(text);
         }
@@ -172,7 +213,9 @@ impl Parser<'_, '_> {
 
     /// Writes the ASCII byte at the cursor, known to be `c`.
     fn punct(&mut self, c: char) {
-        self.escaped.push(c as u8);
+        if let Some(esc) = self.escaped.as_deref_mut() {
+            esc.push(c as u8);
+        }
         if let Some(out) = self.compact.as_deref_mut() {
             out.push(c);
         }
@@ -199,13 +242,12 @@ impl Parser<'_, '_> {
         let start = self.i;
         let mut i = self.i + 1;
         let mut run = i;
-        self.escaped.extend_from_slice(b"\\\"");
+        let mut esc = self.escaped.as_deref_mut();
+        if let Some(e) = esc.as_deref_mut() {
+            e.extend_from_slice(b"\\\"");
+        }
         loop {
-            i += self
-                .b
-                .get(i..)?
-                .iter()
-                .position(|&c| STRING_STOP[c as usize])?;
+            i = find_stop(self.b, i)?;
             match self.b[i] {
                 b'"' => break,
                 b'\\' => {
@@ -218,8 +260,10 @@ impl Parser<'_, '_> {
                         }
                         _ => return None,
                     };
-                    self.escaped.extend_from_slice(self.b.get(run..i)?);
-                    self.escaped.extend_from_slice(escaped);
+                    if let Some(e) = esc.as_deref_mut() {
+                        e.extend_from_slice(self.b.get(run..i)?);
+                        e.extend_from_slice(escaped);
+                    }
                     // `\"` and `\\` were written whole; other escapes keep their letters.
                     run = if escaped.len() == 4 { i + 2 } else { i + 1 };
                     i += len;
@@ -228,8 +272,10 @@ impl Parser<'_, '_> {
                 _ => return None,
             }
         }
-        self.escaped.extend_from_slice(self.b.get(run..i)?);
-        self.escaped.extend_from_slice(b"\\\"");
+        if let Some(e) = esc {
+            e.extend_from_slice(self.b.get(run..i)?);
+            e.extend_from_slice(b"\\\"");
+        }
         if let Some(out) = self.compact.as_deref_mut() {
             // Both ends are ASCII quotes, so these are character boundaries.
             out.push_str(self.src.get(start..=i)?);
@@ -377,6 +423,23 @@ mod tests {
             let p = prepare(s).unwrap();
             let expected = serde_json::to_string(p.json.as_ref()).unwrap();
             assert_eq!(format!("\"{}\"", p.escaped), expected, "{s}");
+        }
+    }
+
+    #[test]
+    fn finds_stops_in_every_lane() {
+        for len in 0..20 {
+            for at in 0..=len {
+                for stop in [b'"', b'\\', 0x00, 0x1f] {
+                    let mut b = vec![b'a'; len];
+                    b.extend_from_slice("é€ ~\x7f".as_bytes());
+                    if at < b.len() {
+                        b[at] = stop;
+                    }
+                    let want = b.iter().position(|&c| STRING_STOP[c as usize]);
+                    assert_eq!(find_stop(&b, 0), want, "len {len} at {at} stop {stop}");
+                }
+            }
         }
     }
 
