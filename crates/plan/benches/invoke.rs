@@ -260,5 +260,37 @@ fn select(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, seed, mapped, select);
+/// JSON text work done on every proxied body: validation (answers, REST bodies) and the
+/// MCP result preparation (validate + compact + escape in one pass), next to serde_json
+/// doing the validation alone.
+fn jsontext(c: &mut Criterion) {
+    use naftiko_plan::jsontext::{is_json, prepare};
+    let mut g = c.benchmark_group("jsontext");
+    let pretty = serde_json::to_string_pretty(
+        &serde_json::from_str::<Value>(IDENTITY).unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    for (label, body) in [
+        ("1.5KB", IDENTITY.to_owned()),
+        ("1.5KB pretty", pretty),
+        (
+            "1MB",
+            String::from_utf8(identity_list(1 << 20).to_vec()).unwrap_or_default(),
+        ),
+    ] {
+        g.throughput(Throughput::Bytes(body.len() as u64));
+        g.bench_function(BenchmarkId::new("is_json", label), |b| {
+            b.iter(|| is_json(black_box(body.as_bytes())))
+        });
+        g.bench_function(BenchmarkId::new("serde IgnoredAny", label), |b| {
+            b.iter(|| serde_json::from_str::<serde::de::IgnoredAny>(black_box(&body)).is_ok())
+        });
+        g.bench_function(BenchmarkId::new("prepare", label), |b| {
+            b.iter(|| prepare(black_box(&body)).map(|p| p.escaped.len()))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, seed, mapped, select, jsontext);
 criterion_main!(benches);
