@@ -1,12 +1,11 @@
-//! JSON text checked and reshaped without building a tree: [`is_json`] validates (REST
-//! bodies forwarded as bytes, upstream answers), [`prepare`] validates, drops
-//! insignificant whitespace and writes the text escaped as the contents of a JSON string —
-//! the three things an MCP `tools/call` result needs (`structuredContent` and the `text`
-//! block).
+//! JSON text checked and reshaped without building a tree: [`is_json`] validates
+//! (upstream answers), [`prepare`] validates, drops insignificant whitespace and writes
+//! the text escaped as the contents of a JSON string — the three things an MCP
+//! `tools/call` result needs (`structuredContent` and the `text` block).
 //!
-//! Every proxied JSON body goes through here, so it is written for speed: string contents
-//! (most of any JSON document) are copied in runs between escapes, everything else is a
-//! small state machine over bytes. Validation follows RFC 8259 and refuses nesting deeper
+//! Every tool answer goes through here, so it is written for speed: string contents (most
+//! of any JSON document) are scanned and copied eight bytes at a time, everything else is
+//! a small state machine over bytes. Validation follows RFC 8259 and refuses nesting deeper
 //! than serde_json's default limit, so whatever passes here parses in any client.
 
 use std::borrow::Cow;
@@ -67,7 +66,7 @@ pub struct Prepared<'a> {
 
 /// Whether `bytes` are exactly one JSON value (RFC 8259, UTF-8, nesting ≤ 128).
 pub fn is_json(bytes: &[u8]) -> bool {
-    std::str::from_utf8(bytes).is_ok_and(|src| Parser::new(src, None, None).document().is_some())
+    std::str::from_utf8(bytes).is_ok_and(|src| Parser::new(src, None).document().is_some())
 }
 
 /// Prepares `src`, or `None` when it is not exactly one JSON value.
@@ -75,19 +74,63 @@ pub fn is_json(bytes: &[u8]) -> bool {
 /// Already compact text (what most APIs send) is borrowed; only text with whitespace
 /// between tokens is written out again, by a second pass.
 pub fn prepare(src: &str) -> Option<Prepared<'_>> {
-    let mut escaped = Vec::with_capacity(src.len() + src.len() / 4);
-    let mut first = Parser::new(src, Some(&mut escaped), None);
+    let mut first = Parser::new(src, None);
     first.document()?;
     let json = if first.spaced {
         let mut out = String::with_capacity(src.len());
-        Parser::new(src, None, Some(&mut out)).document()?;
+        Parser::new(src, Some(&mut out)).document()?;
         Cow::Owned(out)
     } else {
         Cow::Borrowed(src)
     };
-    // Only ASCII bytes were added, between whole UTF-8 sequences of valid text.
-    let escaped = String::from_utf8(escaped).ok()?;
+    let escaped = escape_compact(&json)?;
     Some(Prepared { json, escaped })
+}
+
+/// Escapes valid compact JSON text as the contents of a JSON string.
+///
+/// Such text has no control characters and no whitespace outside strings, so only `"`
+/// and `\\` need a backslash. Eight bytes at a time: a word without either is stored
+/// whole (one store, no call), others byte by byte. Measured faster than copying the
+/// short runs between quotes with `memcpy` (4.4 → 2.5 µs for the 1.5 KB identity), and
+/// than storing whole words speculatively (4.1 µs: the overlapping stores stall).
+fn escape_compact(json: &str) -> Option<String> {
+    let b = json.as_bytes();
+    let mut out = vec![0u8; b.len() * 2];
+    let (mut i, mut j) = (0, 0);
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut lanes = [0u8; 8];
+        lanes.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(lanes);
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let slash = w ^ (ONES * u64::from(b'\\'));
+        let hits =
+            ((quote.wrapping_sub(ONES) & !quote) | (slash.wrapping_sub(ONES) & !slash)) & HIGHS;
+        if hits == 0 {
+            out.get_mut(j..j + 8)?.copy_from_slice(&lanes);
+            j += 8;
+        } else {
+            for c in lanes {
+                j = put_escaped(&mut out, j, c)?;
+            }
+        }
+        i += 8;
+    }
+    for &c in b.get(i..)? {
+        j = put_escaped(&mut out, j, c)?;
+    }
+    out.truncate(j);
+    // Only backslashes were added, before ASCII bytes of valid text.
+    String::from_utf8(out).ok()
+}
+
+fn put_escaped(out: &mut [u8], mut j: usize, c: u8) -> Option<usize> {
+    if c == b'"' || c == b'\\' {
+        *out.get_mut(j)? = b'\\';
+        j += 1;
+    }
+    *out.get_mut(j)? = c;
+    Some(j + 1)
 }
 
 /// `src` as compact JSON text, or `None` when it is not one JSON value.
@@ -100,8 +143,6 @@ struct Parser<'s, 'o> {
     src: &'s str,
     b: &'s [u8],
     i: usize,
-    /// The compact text, escaped, when asked for.
-    escaped: Option<&'o mut Vec<u8>>,
     /// The compact text itself, when asked for.
     compact: Option<&'o mut String>,
     /// Whether any whitespace was skipped.
@@ -109,27 +150,19 @@ struct Parser<'s, 'o> {
 }
 
 impl<'s, 'o> Parser<'s, 'o> {
-    fn new(
-        src: &'s str,
-        escaped: Option<&'o mut Vec<u8>>,
-        compact: Option<&'o mut String>,
-    ) -> Self {
+    fn new(src: &'s str, compact: Option<&'o mut String>) -> Self {
         Self {
             src,
             b: src.as_bytes(),
             i: 0,
-            escaped,
             compact,
             spaced: false,
         }
     }
 
-    /// Copies `src[start..end]`, which needs no escaping, to both outputs.
+    /// Copies `src[start..end]` to the compact output, if any.
     fn copy(&mut self, start: usize, end: usize) -> Option<()> {
         let text = self.src.get(start..end)?;
-        if let Some(esc) = self.escaped.as_deref_mut() {
-            esc.extend_from_slice(text.as_bytes());
-        }
         if let Some(out) = self.compact.as_deref_mut() {
             out.push_str(text);
         }
@@ -213,9 +246,6 @@ impl Parser<'_, '_> {
 
     /// Writes the ASCII byte at the cursor, known to be `c`.
     fn punct(&mut self, c: char) {
-        if let Some(esc) = self.escaped.as_deref_mut() {
-            esc.push(c as u8);
-        }
         if let Some(out) = self.compact.as_deref_mut() {
             out.push(c);
         }
@@ -236,45 +266,21 @@ impl Parser<'_, '_> {
         Some(())
     }
 
-    /// A string token. In the escaped output its quotes become `\"` and every backslash
-    /// is doubled; nothing else in valid JSON text needs escaping.
     fn string(&mut self) -> Option<()> {
         let start = self.i;
         let mut i = self.i + 1;
-        let mut run = i;
-        let mut esc = self.escaped.as_deref_mut();
-        if let Some(e) = esc.as_deref_mut() {
-            e.extend_from_slice(b"\\\"");
-        }
         loop {
             i = find_stop(self.b, i)?;
             match self.b[i] {
                 b'"' => break,
-                b'\\' => {
-                    let (len, escaped): (usize, &[u8]) = match *self.b.get(i + 1)? {
-                        b'"' => (2, b"\\\\\\\""),
-                        b'\\' => (2, b"\\\\\\\\"),
-                        b'/' | b'b' | b'f' | b'n' | b'r' | b't' => (2, b"\\\\"),
-                        b'u' if self.b.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => {
-                            (6, b"\\\\")
-                        }
-                        _ => return None,
-                    };
-                    if let Some(e) = esc.as_deref_mut() {
-                        e.extend_from_slice(self.b.get(run..i)?);
-                        e.extend_from_slice(escaped);
-                    }
-                    // `\"` and `\\` were written whole; other escapes keep their letters.
-                    run = if escaped.len() == 4 { i + 2 } else { i + 1 };
-                    i += len;
-                }
+                b'\\' => match *self.b.get(i + 1)? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                    b'u' if self.b.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => i += 6,
+                    _ => return None,
+                },
                 // A raw control character.
                 _ => return None,
             }
-        }
-        if let Some(e) = esc {
-            e.extend_from_slice(self.b.get(run..i)?);
-            e.extend_from_slice(b"\\\"");
         }
         if let Some(out) = self.compact.as_deref_mut() {
             // Both ends are ASCII quotes, so these are character boundaries.

@@ -141,12 +141,15 @@ impl Args for RestArgs<'_> {
             return Ok(None);
         }
         self.check_content_type()?;
-        // Validate without building a tree: the bytes are forwarded as they are.
-        serde_json::from_slice::<serde::de::IgnoredAny>(&self.body).map_err(|e| {
-            InvokeError::InvalidBody {
+        // Validate without building a tree: the bytes are forwarded as they are. Only a
+        // refused body pays for serde_json, for its line/column message.
+        if !naftiko_plan::jsontext::is_json(&self.body)
+            && let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&self.body)
+        {
+            return Err(InvokeError::InvalidBody {
                 reason: e.to_string(),
-            }
-        })?;
+            });
+        }
         Ok(Some(self.body.clone()))
     }
 }
