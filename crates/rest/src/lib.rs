@@ -15,4 +15,4 @@ mod serve;
 
 pub use problem::problem;
 pub use routes::{RestRoutes, RouteConflict};
-pub use serve::{RestConfig, RestSource, router};
+pub use serve::{RestConfig, RestService, RestSource, service};

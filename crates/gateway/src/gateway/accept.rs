@@ -6,23 +6,45 @@
 //! HTTP/1.1 with `TCP_NODELAY`, and belongs to a `JoinSet` so stopping the listener
 //! can drain it gracefully and then cut it.
 
+use std::convert::Infallible;
 use std::time::Duration;
 
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
+use hyper::service::Service;
 use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+/// What a listener can serve: a cloneable hyper service answering with axum bodies.
+pub(crate) trait App:
+    Service<http::Request<Incoming>, Response = axum::response::Response, Error = Infallible>
+    + Clone
+    + Send
+    + 'static
+where
+    Self::Future: Send + 'static,
+{
+}
+
+impl<S> App for S
+where
+    S: Service<http::Request<Incoming>, Response = axum::response::Response, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+}
+
 /// Serves `app` on `listener` until `stop` turns true, then waits for open
 /// connections to finish their in-flight request. Dropping (aborting) the
 /// returned future cuts every connection.
-pub(crate) async fn serve(
-    listener: TcpListener,
-    app: axum::Router,
-    mut stop: watch::Receiver<bool>,
-) {
+pub(crate) async fn serve<A: App>(listener: TcpListener, app: A, mut stop: watch::Receiver<bool>)
+where
+    A::Future: Send + 'static,
+{
     let (closing, closing_rx) = watch::channel(false);
     // Completed connections are reaped as the loop goes, so the set stays small.
     let mut conns = JoinSet::new();
@@ -54,13 +76,14 @@ pub(crate) async fn serve(
     while conns.join_next().await.is_some() {}
 }
 
-async fn connection(
+async fn connection<A: App>(
     stream: tokio::net::TcpStream,
-    app: axum::Router,
+    app: A,
     mut closing: watch::Receiver<bool>,
-) {
-    let service = TowerToHyperService::new(app);
-    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+) where
+    A::Future: Send + 'static,
+{
+    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), app);
     tokio::pin!(conn);
     let closed = async move {
         let _ = closing.wait_for(|c| *c).await;

@@ -39,11 +39,14 @@ pub(crate) struct Listener {
 
 impl Listener {
     /// Serves `app` on an already bound socket until stopped.
-    pub(crate) fn spawn(
+    pub(crate) fn spawn<A: crate::gateway::accept::App>(
         listener: TcpListener,
-        app: axum::Router,
+        app: A,
         slot: Slot,
-    ) -> std::io::Result<Self> {
+    ) -> std::io::Result<Self>
+    where
+        A::Future: Send + 'static,
+    {
         let bound = listener.local_addr()?;
         let (stop, rx) = watch::channel(false);
         let task = tokio::spawn(crate::gateway::accept::serve(listener, app, rx));
@@ -64,7 +67,7 @@ impl Listener {
         routes: Arc<RestRoutes>,
     ) -> std::io::Result<Self> {
         let slot = Arc::new(RestSlot(ArcSwapOption::new(Some(routes))));
-        let app = naftiko_rest::router(slot.clone(), config);
+        let app = naftiko_rest::service(slot.clone(), config);
         Self::spawn(listener, app, Slot::Rest(slot))
     }
 

@@ -34,7 +34,9 @@ pub(crate) fn listener(
     });
     let handle = naftiko_mcp::service(slot.clone(), config);
     let _ = slot.notifier.set(handle.notifier.clone());
-    Listener::spawn(listener, handle.router, Slot::Mcp(slot))
+    // MCP keeps axum's router (several routes and methods); adapted for hyper here.
+    let app = hyper_util::service::TowerToHyperService::new(handle.router);
+    Listener::spawn(listener, app, Slot::Mcp(slot))
 }
 
 /// Publishes a new tool set and, when the tools changed, sends `list_changed` to sessions.

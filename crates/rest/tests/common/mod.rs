@@ -4,7 +4,6 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
-use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -90,7 +89,7 @@ pub struct Gateway {
 pub async fn start(yaml: &str, overrides: &[(&str, String)], setup: &Setup) -> Gateway {
     let plan = compile(yaml, overrides, setup);
     let routes = naftiko_rest::RestRoutes::new(plan.rest.iter()).unwrap();
-    let app = naftiko_rest::router(
+    let service = naftiko_rest::service(
         Arc::new(Arc::new(routes)),
         naftiko_rest::RestConfig {
             max_body: setup.rest_max_body,
@@ -98,7 +97,18 @@ pub async fn start(yaml: &str, overrides: &[(&str, String)], setup: &Setup) -> G
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(axum::serve(listener, app).into_future());
+    // The same HTTP/1.1 server the gateway's listeners run.
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = service.clone();
+            tokio::spawn(async move {
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
+            });
+        }
+    });
     Gateway {
         base: format!("http://{addr}"),
     }
