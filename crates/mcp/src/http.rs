@@ -1,16 +1,16 @@
-//! The Streamable HTTP transport, written directly on axum: one endpoint (`/mcp` and `/`)
+//! The Streamable HTTP transport, written directly on hyper and axum's response types: one endpoint (`/mcp` and `/`)
 //! serving POST (JSON-RPC in, `application/json` out), GET (an SSE stream per session for
 //! `notifications/tools/list_changed`) and DELETE (end a session).
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::stream;
@@ -36,12 +36,44 @@ const MCP_NAME: HeaderName = HeaderName::from_static("mcp-name");
 const LIST_CHANGED: &str = r#"{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"#;
 
 /// The HTTP MCP server of one adapter, and the handle that announces tool changes to it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct McpHandle {
     /// Serves POST, GET and DELETE on `/mcp` and `/`.
-    pub router: Router,
-    /// Sends `notifications/tools/list_changed` on the router's open GET streams.
+    pub service: McpService,
+    /// Sends `notifications/tools/list_changed` on the service's open GET streams.
     pub notifier: Notifier,
+}
+
+impl std::fmt::Debug for McpHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpHandle").finish_non_exhaustive()
+    }
+}
+
+/// The MCP endpoint as a hyper service: `/mcp` and `/` go to the transport, anything else
+/// is 404. No router or tower layers sit in front of it (they cost about a sixth of a
+/// proxied call's instructions).
+#[derive(Clone)]
+pub struct McpService(Arc<App>);
+
+impl<B> hyper::service::Service<http::Request<B>> for McpService
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn call(&self, req: http::Request<B>) -> Self::Future {
+        let app = self.0.clone();
+        Box::pin(async move {
+            Ok(match req.uri().path() {
+                "/" | "/mcp" => handle(app, req.map(Body::new)).await,
+                _ => StatusCode::NOT_FOUND.into_response(),
+            })
+        })
+    }
 }
 
 impl McpHandle {
@@ -61,16 +93,10 @@ pub fn service(source: Arc<dyn McpSource>, config: McpConfig) -> McpHandle {
         config,
         notifier: notifier.clone(),
     });
-    let router = Router::new()
-        .route("/", any(handle))
-        .route("/mcp", any(handle))
-        .with_state(app);
-    McpHandle { router, notifier }
-}
-
-/// The HTTP server alone (no way to announce tool changes later; see [`service`]).
-pub fn router(source: Arc<dyn McpSource>, config: McpConfig) -> Router {
-    service(source, config).router
+    McpHandle {
+        service: McpService(app),
+        notifier,
+    }
 }
 
 struct App {
@@ -81,7 +107,7 @@ struct App {
     notifier: Notifier,
 }
 
-async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
+async fn handle(app: Arc<App>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let origin = match app.guard.check(&parts.headers) {
         Ok(o) => o,

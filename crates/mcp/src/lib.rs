@@ -30,7 +30,7 @@ use std::time::Duration;
 use naftiko_plan::McpAdapterPlan;
 use tokio::sync::watch;
 
-pub use http::{McpHandle, router, service};
+pub use http::{McpHandle, McpService, service};
 pub use stdio::{serve_stdio, serve_stdio_notified};
 
 /// Where the adapter reads its current tools. Hot reload swaps what this returns; `None`

@@ -167,15 +167,19 @@ impl naftiko_upstream::Upstream for Canned {
     }
 }
 
-async fn time_router(
+async fn time_calls<F, Fut>(
     label: &str,
-    router: &Router,
+    call: F,
     make: impl Fn(u64) -> http::Request<axum::body::Body>,
-) -> f64 {
+) -> f64
+where
+    F: Fn(http::Request<axum::body::Body>) -> Fut,
+    Fut: std::future::Future<Output = axum::response::Response>,
+{
     const N: u64 = 20_000;
     let start = Instant::now();
     for i in 0..N {
-        let resp = router.clone().oneshot(make(i)).await.unwrap();
+        let resp = call(make(i)).await;
         assert_eq!(resp.status(), 200);
         axum::body::to_bytes(resp.into_body(), usize::MAX)
             .await
@@ -224,7 +228,7 @@ async fn in_process_adapter_overhead() {
     let rest = Router::new()
         .route("/v1/admin/identities/{id}", get(rest_like))
         .with_state(unit);
-    let mcp = naftiko_mcp::service(Arc::new(plan), McpConfig::default()).router;
+    let mcp = naftiko_mcp::service(Arc::new(plan), McpConfig::default()).service;
     let init = initialize_body("2025-11-25").to_string();
     let post = |body: String, session: Option<&str>| {
         let mut b = http::Request::post("/mcp")
@@ -236,20 +240,28 @@ async fn in_process_adapter_overhead() {
         }
         b.body(axum::body::Body::from(body)).unwrap()
     };
-    let resp = mcp.clone().oneshot(post(init, None)).await.unwrap();
+    let call_mcp = |req| {
+        let mcp = mcp.clone();
+        async move { hyper::service::Service::call(&mcp, req).await.unwrap() }
+    };
+    let call_rest = |req| {
+        let rest = rest.clone();
+        async move { rest.oneshot(req).await.unwrap() }
+    };
+    let resp = call_mcp(post(init, None)).await;
     let session = resp.headers()["mcp-session-id"]
         .to_str()
         .unwrap()
         .to_owned();
     let (mut rest_ns, mut mcp_ns) = (0.0, 0.0);
     for _ in 0..3 {
-        rest_ns += time_router("REST-style in process", &rest, |i| {
+        rest_ns += time_calls("REST-style in process", call_rest, |i| {
             http::Request::get(format!("/v1/admin/identities/id-{i}"))
                 .body(axum::body::Body::empty())
                 .unwrap()
         })
         .await;
-        mcp_ns += time_router("MCP tools/call in process", &mcp, |i| post(format!(r#"{{"jsonrpc":"2.0","id":{i},"method":"tools/call","params":{{"name":"get-identity","arguments":{{"id":"id-{i}"}}}}}}"#), Some(&session))).await;
+        mcp_ns += time_calls("MCP tools/call in process", call_mcp, |i| post(format!(r#"{{"jsonrpc":"2.0","id":{i},"method":"tools/call","params":{{"name":"get-identity","arguments":{{"id":"id-{i}"}}}}}}"#), Some(&session))).await;
     }
     println!(
         "MCP adapter overhead over REST-style: {:.0} ns/request",

@@ -34,9 +34,7 @@ pub(crate) fn listener(
     });
     let handle = naftiko_mcp::service(slot.clone(), config);
     let _ = slot.notifier.set(handle.notifier.clone());
-    // MCP keeps axum's router (several routes and methods); adapted for hyper here.
-    let app = hyper_util::service::TowerToHyperService::new(handle.router);
-    Listener::spawn(listener, app, Slot::Mcp(slot))
+    Listener::spawn(listener, handle.service, Slot::Mcp(slot))
 }
 
 /// Publishes a new tool set and, when the tools changed, sends `list_changed` to sessions.

@@ -59,8 +59,19 @@ pub async fn serve_source(source: Arc<dyn McpSource>, config: McpConfig) -> Serv
     let handle = service(source, config);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = handle.router.clone();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let service = handle.service.clone();
+    // The same HTTP/1.1 server the gateway's listeners run.
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = service.clone();
+            tokio::spawn(async move {
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
+            });
+        }
+    });
     Server { base, handle }
 }
 
