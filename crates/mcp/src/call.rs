@@ -4,8 +4,11 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -124,29 +127,56 @@ pub(crate) async fn call(
     let unit = Arc::clone(&tool.unit);
     let run = Abortable::new(async move { unit.invoke(&args).await }, registration);
     let outcome = if tool.hints.read_only {
-        // Reads run inline: dropping one when the client disconnects loses nothing, and
-        // staying on this task saves a cross-thread hop on the hot path of agent loops.
-        Ok(run.await)
+        // Reads run inline: dropping one when the client disconnects loses nothing.
+        run.await
     } else {
-        // Writes are spawned so a client disconnect cannot abort a half-done upstream
-        // write (the transports page: a disconnect is not a cancellation); only
-        // `notifications/cancelled` aborts them.
-        tokio::spawn(run).await
+        // A write must not be cut half-way by a client disconnect (the transports page:
+        // a disconnect is not a cancellation; only `notifications/cancelled` aborts it).
+        // It runs inline too, and only if this request is dropped does the rest of it
+        // move to a task of its own, so the common case pays no spawn.
+        Detached::new(run).await
     };
     if let Some((f, seq)) = registered {
         f.finish(id.get(), seq);
     }
     match outcome {
-        Ok(Ok(Ok(answer))) => CallOutcome::Result(render_answer(&answer, extra)),
-        Ok(Ok(Err(e))) => {
+        Ok(Ok(answer)) => CallOutcome::Result(render_answer(&answer, extra)),
+        Ok(Err(e)) => {
             tracing::trace!(tool = %name, code = e.code(), "tool call failed");
             CallOutcome::Result(tool_error(&e.to_string(), extra))
         }
-        Ok(Err(_aborted)) => CallOutcome::Cancelled,
-        Err(_join) => CallOutcome::Result(tool_error(
-            "internal error: the tool call failed unexpectedly",
-            extra,
-        )),
+        Err(_aborted) => CallOutcome::Cancelled,
+    }
+}
+
+/// A future polled in place that, if dropped before it finishes, is finished on a task
+/// of its own instead of being cancelled.
+struct Detached<F: Future<Output: Send + 'static> + Send + 'static>(Option<Pin<Box<F>>>);
+
+impl<F: Future<Output: Send + 'static> + Send + 'static> Detached<F> {
+    fn new(f: F) -> Self {
+        Self(Some(Box::pin(f)))
+    }
+}
+
+impl<F: Future<Output: Send + 'static> + Send + 'static> Future for Detached<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let Some(inner) = self.0.as_mut() else {
+            return Poll::Pending;
+        };
+        let out = std::task::ready!(inner.as_mut().poll(cx));
+        self.0 = None;
+        Poll::Ready(out)
+    }
+}
+
+impl<F: Future<Output: Send + 'static> + Send + 'static> Drop for Detached<F> {
+    fn drop(&mut self) {
+        if let (Some(rest), Ok(rt)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
+            rt.spawn(rest);
+        }
     }
 }
 
