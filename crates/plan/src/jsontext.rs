@@ -29,21 +29,28 @@ const STRING_STOP: [bool; 256] = {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// Index of the first `"`, `\\` or control character at or after `i`.
-///
-/// Eight bytes per step: in each lane, `(x - 1) & !x & 0x80` is set where `x` is zero, and
-/// the lowest set lane is exact (a false lane can only follow a true one).
+/// The eight bytes at `i`, and them as a little-endian word.
+#[inline(always)]
+fn word_at(b: &[u8], i: usize) -> Option<([u8; 8], u64)> {
+    let mut lanes = [0u8; 8];
+    lanes.copy_from_slice(b.get(i..i + 8)?);
+    Some((lanes, u64::from_le_bytes(lanes)))
+}
+
+/// Lanes of `w` holding `"` or `\\` (high bit set). In each lane `(x - 1) & !x & 0x80` is
+/// set where `x` is zero; the lowest set lane is exact (a false one can only follow a
+/// true one).
+#[inline(always)]
+fn quote_or_slash(w: u64) -> u64 {
+    let quote = w ^ (ONES * u64::from(b'"'));
+    let slash = w ^ (ONES * u64::from(b'\\'));
+    ((quote.wrapping_sub(ONES) & !quote) | (slash.wrapping_sub(ONES) & !slash)) & HIGHS
+}
+
+/// Index of the first `"`, `\\` or control character at or after `i`, eight bytes per step.
 fn find_stop(b: &[u8], mut i: usize) -> Option<usize> {
-    while let Some(chunk) = b.get(i..i + 8) {
-        let mut lanes = [0u8; 8];
-        lanes.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(lanes);
-        let quote = w ^ (ONES * u64::from(b'"'));
-        let slash = w ^ (ONES * u64::from(b'\\'));
-        let hits = ((quote.wrapping_sub(ONES) & !quote)
-            | (slash.wrapping_sub(ONES) & !slash)
-            | (w.wrapping_sub(ONES * 0x20) & !w))
-            & HIGHS;
+    while let Some((_, w)) = word_at(b, i) {
+        let hits = quote_or_slash(w) | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS);
         if hits != 0 {
             return Some(i + (hits.trailing_zeros() / 8) as usize);
         }
@@ -98,15 +105,8 @@ fn escape_compact(json: &str) -> Option<String> {
     let b = json.as_bytes();
     let mut out = vec![0u8; b.len() * 2];
     let (mut i, mut j) = (0, 0);
-    while let Some(chunk) = b.get(i..i + 8) {
-        let mut lanes = [0u8; 8];
-        lanes.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(lanes);
-        let quote = w ^ (ONES * u64::from(b'"'));
-        let slash = w ^ (ONES * u64::from(b'\\'));
-        let hits =
-            ((quote.wrapping_sub(ONES) & !quote) | (slash.wrapping_sub(ONES) & !slash)) & HIGHS;
-        if hits == 0 {
+    while let Some((lanes, w)) = word_at(b, i) {
+        if quote_or_slash(w) == 0 {
             out.get_mut(j..j + 8)?.copy_from_slice(&lanes);
             j += 8;
         } else {
@@ -177,30 +177,21 @@ impl Parser<'_, '_> {
         'value: loop {
             self.ws();
             match *self.b.get(self.i)? {
-                b'{' => {
-                    self.punct('{');
+                open @ (b'{' | b'[') => {
+                    let object = open == b'{';
+                    let (open, close) = if object { ('{', '}') } else { ('[', ']') };
+                    self.punct(open);
                     self.ws();
-                    if self.b.get(self.i) == Some(&b'}') {
-                        self.punct('}');
+                    if self.b.get(self.i) == Some(&(close as u8)) {
+                        self.punct(close);
                     } else {
                         if stack.len() == MAX_DEPTH {
                             return None;
                         }
-                        stack.push(true);
-                        self.key()?;
-                        continue 'value;
-                    }
-                }
-                b'[' => {
-                    self.punct('[');
-                    self.ws();
-                    if self.b.get(self.i) == Some(&b']') {
-                        self.punct(']');
-                    } else {
-                        if stack.len() == MAX_DEPTH {
-                            return None;
+                        stack.push(object);
+                        if object {
+                            self.key()?;
                         }
-                        stack.push(false);
                         continue 'value;
                     }
                 }

@@ -10,7 +10,9 @@
 
 mod ory;
 mod recording;
+mod serve;
 mod util;
 
 pub use ory::OryFake;
 pub use recording::{Answer, MAX_RECORDED_BODY, Recorded, RecordingUpstream, closed_port_url};
+pub use serve::serve_http1;

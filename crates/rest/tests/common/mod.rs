@@ -97,18 +97,7 @@ pub async fn start(yaml: &str, overrides: &[(&str, String)], setup: &Setup) -> G
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    // The same HTTP/1.1 server the gateway's listeners run.
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let service = service.clone();
-            tokio::spawn(async move {
-                let io = hyper_util::rt::TokioIo::new(stream);
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(io, service)
-                    .await;
-            });
-        }
-    });
+    naftiko_testkit::serve_http1(listener, service);
     Gateway {
         base: format!("http://{addr}"),
     }
