@@ -1,27 +1,30 @@
-//! [`HttpUpstream`]: the real [`Upstream`] over hyper's HTTP/1.1 client
-//! connections and our own keep-alive [`Pool`].
+//! [`HttpUpstream`]: the real [`Upstream`]: connections opened by hyper-util's connector
+//! (DNS, connect timeout, rustls), exchanges done by [`crate::h1`] inside the calling
+//! task, idle connections kept by our [`Pool`].
 //!
-//! This is the gateway's hot path, so the success path avoids allocations
-//! beyond what hyper itself needs (one boxed future for object safety, the
-//! response body buffer only when it arrives in several chunks) and logs at
-//! `trace` only.
+//! This is the gateway's hot path: the success path makes one boxed future (object
+//! safety), one buffer for the request head and logs at `trace` only.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::task::{Context, Poll, Waker};
+
 use bytes::{Bytes, BytesMut};
-use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
-use http::uri::Authority;
-use http::{HeaderValue, Method, Request, Response, Uri, Version};
-use http_body_util::{BodyExt as _, Full};
-use hyper::body::{Body as _, Incoming};
-use hyper_rustls::{ConfigBuilderExt as _, HttpsConnector, HttpsConnectorBuilder};
+use http::{Method, Request, Response, Uri, Version};
+use hyper_rustls::{
+    ConfigBuilderExt as _, HttpsConnector, HttpsConnectorBuilder, MaybeHttpsStream,
+};
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio::net::TcpStream;
 use tower_service::Service as _;
 
 use crate::error::{self, BuildError, Target, UpstreamError};
-use crate::pool::{Pool, Sender};
+use crate::h1::{self, Failure};
+use crate::pool::Pool;
 use crate::{CallOptions, Upstream, UpstreamFuture};
 
 /// Connection-level settings for [`HttpUpstream`]; per-call limits live in
@@ -115,72 +118,108 @@ impl HttpUpstream {
         &self.config
     }
 
+    /// One exchange on an idle pooled connection, or on a new one when none is left. A
+    /// pooled connection that turns out closed is dropped and the request tried on the
+    /// next: always when the request could not be written, and for idempotent methods
+    /// when the connection closed without a byte of answer (the keep-alive race).
     async fn call(
         &self,
         req: Request<Bytes>,
         max_body: usize,
         target: &Target,
     ) -> Result<Response<Bytes>, UpstreamError> {
-        let (resp, sender) = self.exchange(req, target).await?;
-        let (parts, body) = resp.into_parts();
-        let body = read_capped(body, max_body, target).await?;
-        // Only a connection whose exchange finished cleanly is reused.
-        self.pool.put(target.https, &target.authority, sender);
-        tracing::trace!(
-            status = parts.status.as_u16(),
-            len = body.len(),
-            "upstream response"
-        );
-        Ok(Response::from_parts(parts, body))
-    }
-
-    /// Sends on an idle pooled connection, or on a new one when none is
-    /// left; a pooled connection the peer closed before the request went out
-    /// is dropped and the request tried on the next.
-    async fn exchange(
-        &self,
-        req: Request<Bytes>,
-        target: &Target,
-    ) -> Result<(Response<Incoming>, Sender), UpstreamError> {
-        let connect_uri = req.uri().clone();
-        let mut req = to_origin_form(req, &target.authority)?;
-        while let Some(mut sender) = self.pool.checkout(target.https, &target.authority) {
-            if sender.ready().await.is_err() {
-                continue;
+        let path = origin_form(req.uri());
+        let host = target.authority.as_str();
+        let retry_silent_close = is_idempotent(req.method());
+        loop {
+            let (mut conn, fresh) = match self.pool.checkout(target.https, &target.authority) {
+                Some(conn) => (conn, false),
+                None => (self.connect(req.uri().clone(), target).await?, true),
+            };
+            match h1::exchange(&mut conn.io, &mut conn.buf, &req, &path, host, max_body).await {
+                Ok(done) => {
+                    if done.reusable {
+                        self.pool.put(target.https, &target.authority, conn);
+                    }
+                    tracing::trace!(
+                        status = done.response.status().as_u16(),
+                        len = done.response.body().len(),
+                        "upstream response"
+                    );
+                    return Ok(done.response);
+                }
+                Err(Failure::Write(_)) if !fresh => {}
+                Err(Failure::ClosedBeforeResponse) if !fresh && retry_silent_close => {}
+                Err(failure) => return Err(classify(failure, max_body, target)),
             }
-            match sender.try_send_request(req).await {
-                Ok(resp) => return Ok((resp, sender)),
-                Err(mut e) => match e.take_message() {
-                    Some(unsent) => req = unsent,
-                    None => return Err(error::from_send(e.error(), target)),
-                },
-            }
-        }
-        let mut sender = self.connect(connect_uri, target).await?;
-        match sender.send_request(req).await {
-            Ok(resp) => Ok((resp, sender)),
-            Err(e) => Err(error::from_send(&e, target)),
         }
     }
 
-    /// Opens a connection (TCP, then TLS for `https`) and starts its task.
-    async fn connect(&self, uri: Uri, target: &Target) -> Result<Sender, UpstreamError> {
+    /// Opens a connection (TCP, then TLS for `https`).
+    async fn connect(&self, uri: Uri, target: &Target) -> Result<Conn, UpstreamError> {
         let io = self
             .connector
             .clone()
             .call(uri)
             .await
             .map_err(|e| error::from_connect(&*e, target))?;
-        let (sender, conn) = hyper::client::conn::http1::Builder::new()
-            .handshake(io)
-            .await
-            .map_err(|e| error::from_connect(&e, target))?;
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::trace!(error = %e, "upstream connection ended");
-            }
-        });
-        Ok(sender)
+        Ok(Conn {
+            io: TokioIo::new(io),
+            buf: BytesMut::with_capacity(8192),
+        })
+    }
+}
+
+/// An open upstream connection and what was read from it but not yet used.
+pub(crate) struct Conn {
+    io: TokioIo<MaybeHttpsStream<TokioIo<TcpStream>>>,
+    buf: BytesMut,
+}
+
+impl Conn {
+    /// Whether an idle connection can carry another exchange: the peer has neither
+    /// closed it nor sent anything since. A read readiness check, so no system call
+    /// unless the socket has news.
+    pub(crate) fn is_usable(&mut self) -> bool {
+        let mut scratch = [0u8; 1];
+        let mut read = ReadBuf::new(&mut scratch);
+        let mut cx = Context::from_waker(Waker::noop());
+        self.buf.is_empty()
+            && matches!(
+                std::pin::Pin::new(&mut self.io).poll_read(&mut cx, &mut read),
+                Poll::Pending
+            )
+    }
+}
+
+fn classify(failure: Failure, max_body: usize, target: &Target) -> UpstreamError {
+    match failure {
+        Failure::TooLarge => UpstreamError::TooLarge { limit: max_body },
+        Failure::Write(e) => UpstreamError::Protocol {
+            reason: format!("{target}: cannot send the request: {e}"),
+        },
+        Failure::ClosedBeforeResponse => UpstreamError::Protocol {
+            reason: format!("{target}: connection closed before a response"),
+        },
+        Failure::Protocol(why) => UpstreamError::Protocol {
+            reason: format!("{target}: {why}"),
+        },
+    }
+}
+
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// The request target as sent: path and query, `/` when the URI has no path.
+fn origin_form(uri: &Uri) -> String {
+    match uri.path_and_query().map(|pq| pq.as_str()) {
+        Some(pq) if pq.starts_with('/') => pq.to_owned(),
+        Some(pq) => format!("/{pq}"),
+        None => "/".to_owned(),
     }
 }
 
@@ -203,31 +242,6 @@ impl Upstream for HttpUpstream {
             result
         })
     }
-}
-
-/// Rewrites an absolute-URI request into what goes on the wire: origin-form
-/// target, `Host` from the authority unless the caller set one, framing
-/// headers matching the body.
-fn to_origin_form(
-    req: Request<Bytes>,
-    authority: &Authority,
-) -> Result<Request<Full<Bytes>>, UpstreamError> {
-    let (mut parts, body) = req.into_parts();
-    parts.uri = match parts.uri.path_and_query() {
-        Some(pq) if pq.as_str().starts_with('/') => Uri::from(pq.clone()),
-        _ => Uri::from_static("/"),
-    };
-    if !parts.headers.contains_key(HOST) {
-        let host = HeaderValue::from_str(authority.as_str()).map_err(|_| {
-            UpstreamError::InvalidRequest {
-                reason: "URI authority is not a valid Host header".to_owned(),
-            }
-        })?;
-        parts.headers.insert(HOST, host);
-    }
-    let mut req = Request::from_parts(parts, body);
-    fix_framing_headers(&mut req);
-    Ok(req.map(Full::new))
 }
 
 /// Rejects what the pooled client cannot (or must not) send, before any I/O,
@@ -266,86 +280,6 @@ fn validate(req: &Request<Bytes>) -> Result<Target, UpstreamError> {
     })
 }
 
-/// Makes the framing headers match the `Bytes` body exactly.
-///
-/// hyper honours a caller-set `Content-Length`/`Transfer-Encoding` over the
-/// body's own length, so a stale header would corrupt the exchange; dropping
-/// them lets hyper write the exact length.
-fn fix_framing_headers(req: &mut Request<Bytes>) {
-    // hyper sends no length at all for an empty body; some servers answer a
-    // bodiless POST/PUT/PATCH with 411 Length Required, so say 0 explicitly.
-    let say_zero = req.body().is_empty()
-        && !matches!(
-            *req.method(),
-            Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS | Method::TRACE
-        );
-    let headers = req.headers_mut();
-    headers.remove(CONTENT_LENGTH);
-    headers.remove(TRANSFER_ENCODING);
-    if say_zero {
-        headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
-    }
-}
-
-/// Accumulates body chunks without copying when the body arrives in one.
-enum Acc {
-    Empty,
-    One(Bytes),
-    Many(BytesMut),
-}
-
-/// Reads the whole body, failing once more than `limit` bytes have arrived.
-///
-/// At most `limit` bytes plus the chunk in hand are ever held. A declared
-/// `Content-Length` above the limit fails before reading anything.
-async fn read_capped(
-    mut body: Incoming,
-    limit: usize,
-    target: &Target,
-) -> Result<Bytes, UpstreamError> {
-    let too_large = UpstreamError::TooLarge { limit };
-    let hint = usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX);
-    if hint > limit {
-        return Err(too_large);
-    }
-    let mut acc = Acc::Empty;
-    let mut total = 0usize;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| error::from_body(&e, target))?;
-        // Trailers carry nothing the caller asked for.
-        let Ok(chunk) = frame.into_data() else {
-            continue;
-        };
-        if chunk.is_empty() {
-            continue;
-        }
-        total = total.saturating_add(chunk.len());
-        if total > limit {
-            return Err(too_large);
-        }
-        acc = match acc {
-            Acc::Empty => Acc::One(chunk),
-            Acc::One(first) => {
-                // Size for the declared length when known, else for what we
-                // have; `total <= limit` so this never exceeds the cap.
-                let mut buf = BytesMut::with_capacity(hint.max(total));
-                buf.extend_from_slice(&first);
-                buf.extend_from_slice(&chunk);
-                Acc::Many(buf)
-            }
-            Acc::Many(mut buf) => {
-                buf.extend_from_slice(&chunk);
-                Acc::Many(buf)
-            }
-        };
-    }
-    Ok(match acc {
-        Acc::Empty => Bytes::new(),
-        Acc::One(b) => b,
-        Acc::Many(b) => b.freeze(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,26 +304,14 @@ mod tests {
     }
 
     #[test]
-    fn framing_headers_follow_the_body() {
-        let mut r = req(Method::POST, "http://h/", b"abc");
-        r.headers_mut()
-            .insert(CONTENT_LENGTH, HeaderValue::from_static("99"));
-        r.headers_mut()
-            .insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
-        fix_framing_headers(&mut r);
-        assert!(
-            r.headers().get(CONTENT_LENGTH).is_none(),
-            "hyper sets it from the body"
-        );
-        assert!(r.headers().get(TRANSFER_ENCODING).is_none());
-
-        let mut r = req(Method::POST, "http://h/", b"");
-        fix_framing_headers(&mut r);
-        assert_eq!(r.headers()[CONTENT_LENGTH], "0");
-
-        let mut r = req(Method::GET, "http://h/", b"");
-        fix_framing_headers(&mut r);
-        assert!(r.headers().get(CONTENT_LENGTH).is_none());
+    fn origin_form_keeps_path_and_query() {
+        for (uri, want) in [
+            ("http://h", "/"),
+            ("http://h/a/b?x=1&y", "/a/b?x=1&y"),
+            ("http://h:81/%2F?q", "/%2F?q"),
+        ] {
+            assert_eq!(origin_form(&uri.parse().unwrap()), want, "{uri}");
+        }
     }
 
     #[test]

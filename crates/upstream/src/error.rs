@@ -123,25 +123,6 @@ pub(crate) fn from_connect(err: &(dyn StdError + 'static), target: &Target) -> U
     }
 }
 
-/// Maps an error from sending a request (before a response head).
-pub(crate) fn from_send(err: &hyper::Error, target: &Target) -> UpstreamError {
-    if err.is_user() {
-        return UpstreamError::InvalidRequest {
-            reason: describe(err),
-        };
-    }
-    UpstreamError::Protocol {
-        reason: with_target(target, err),
-    }
-}
-
-/// Maps an error while reading the response body.
-pub(crate) fn from_body(err: &hyper::Error, target: &Target) -> UpstreamError {
-    UpstreamError::Protocol {
-        reason: with_target(target, err),
-    }
-}
-
 fn with_target(target: &Target, err: &(dyn StdError + 'static)) -> String {
     format!("{target}: {}", describe(err))
 }

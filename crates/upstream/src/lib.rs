@@ -1,6 +1,7 @@
 //! Outbound HTTP to the APIs a capability consumes. This crate owns the
-//! connection pool, TLS, connect/call timeouts, the response-body size cap and
-//! the mapping of transport failures onto a small, stable [`UpstreamError`].
+//! HTTP/1.1 exchange (request encoding, response framing), the connection pool,
+//! TLS, connect/call timeouts, the response-body size cap and the mapping of
+//! transport failures onto a small, stable [`UpstreamError`].
 //! It takes a fully built `http::Request<Bytes>` and hands back a fully read
 //! `http::Response<Bytes>`; it must not know about capability specs, JSONPath,
 //! REST or MCP — request shaping and response mapping belong to the plan crate,
@@ -9,6 +10,7 @@
 
 mod client;
 mod error;
+mod h1;
 mod pool;
 
 use std::future::Future;

@@ -10,13 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use http::uri::Authority;
-use http_body_util::Full;
-use hyper::client::conn::http1::SendRequest;
 
-/// The sending half of one HTTP/1.1 connection.
-pub(crate) type Sender = SendRequest<Full<Bytes>>;
+use crate::client::Conn;
 
 /// Idle connections per origin, with an idle deadline and a per-origin cap.
 pub(crate) struct Pool {
@@ -40,7 +36,7 @@ struct Origin {
 }
 
 struct Idle {
-    sender: Sender,
+    conn: Conn,
     since: Instant,
 }
 
@@ -71,30 +67,30 @@ impl Pool {
     /// The caller still has to wait for it to be ready; a connection the peer
     /// closed since it was checked here fails that wait, and the caller then
     /// asks again.
-    pub(crate) fn checkout(&self, https: bool, authority: &Authority) -> Option<Sender> {
+    pub(crate) fn checkout(&self, https: bool, authority: &Authority) -> Option<Conn> {
         let now = Instant::now();
         let mut state = self.lock();
         let origin = state.origins.iter_mut().find(|o| o.is(https, authority))?;
-        while let Some(idle) = origin.idle.pop() {
+        while let Some(mut idle) = origin.idle.pop() {
             if now.saturating_duration_since(idle.since) > self.idle_timeout {
                 // Everything below is older still.
                 origin.idle.clear();
                 return None;
             }
-            if !idle.sender.is_closed() {
-                return Some(idle.sender);
+            if idle.conn.is_usable() {
+                return Some(idle.conn);
             }
         }
         None
     }
 
     /// Returns a connection whose last exchange completed.
-    pub(crate) fn put(&self, https: bool, authority: &Authority, sender: Sender) {
-        if sender.is_closed() || self.max_idle == 0 {
+    pub(crate) fn put(&self, https: bool, authority: &Authority, conn: Conn) {
+        if self.max_idle == 0 {
             return;
         }
         let idle = Idle {
-            sender,
+            conn,
             since: Instant::now(),
         };
         let mut state = self.lock();
@@ -114,8 +110,8 @@ impl Pool {
         let now = Instant::now();
         let mut state = self.lock();
         for origin in &mut state.origins {
-            origin.idle.retain(|i| {
-                !i.sender.is_closed() && now.saturating_duration_since(i.since) <= self.idle_timeout
+            origin.idle.retain_mut(|i| {
+                now.saturating_duration_since(i.since) <= self.idle_timeout && i.conn.is_usable()
             });
         }
         state.origins.retain(|o| !o.idle.is_empty());

@@ -1,0 +1,172 @@
+//! The exchange against canned and scripted peers over in-memory pipes.
+
+use super::*;
+
+fn req(method: Method, body: &'static [u8]) -> Request<Bytes> {
+    let mut r = Request::new(Bytes::from_static(body));
+    *r.method_mut() = method;
+    r
+}
+
+#[test]
+fn framing_headers_follow_the_body() {
+    let mut r = req(Method::POST, b"abc");
+    r.headers_mut()
+        .insert(CONTENT_LENGTH, HeaderValue::from_static("99"));
+    r.headers_mut()
+        .insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+    r.headers_mut().insert("x-k", HeaderValue::from_static("v"));
+    let head = String::from_utf8(encode_request(&r, "/p?q=1", "h:81")).unwrap();
+    assert_eq!(
+        head,
+        "POST /p?q=1 HTTP/1.1\r\nhost: h:81\r\nx-k: v\r\ncontent-length: 3\r\n\r\n"
+    );
+    let head = String::from_utf8(encode_request(&req(Method::POST, b""), "/", "h")).unwrap();
+    assert!(head.contains("content-length: 0\r\n"), "{head}");
+    let head = String::from_utf8(encode_request(&req(Method::GET, b""), "/", "h")).unwrap();
+    assert!(!head.contains("content-length"), "{head}");
+    let mut r = req(Method::GET, b"");
+    r.headers_mut()
+        .insert(HOST, HeaderValue::from_static("other"));
+    let head = String::from_utf8(encode_request(&r, "/", "h")).unwrap();
+    assert_eq!(head, "GET / HTTP/1.1\r\nhost: other\r\n\r\n");
+}
+
+/// Runs one exchange against canned response bytes.
+async fn answer(method: Method, bytes: &'static [u8]) -> Result<Exchanged, Failure> {
+    let (mut client, mut server) = tokio::io::duplex(1 << 16);
+    server.write_all(bytes).await.unwrap();
+    drop(server.shutdown().await);
+    let mut buf = BytesMut::new();
+    exchange(&mut client, &mut buf, &req(method, b""), "/", "h", 1024).await
+}
+
+#[tokio::test]
+async fn bodies_are_framed_as_rfc_9112_says() {
+    let ok = answer(
+        Method::GET,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (ok.response.body().as_ref(), ok.reusable),
+        (&b"hi"[..], true)
+    );
+    let chunked = answer(
+        Method::GET,
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2;ext=1\r\nhi\r\nA\r\n0123456789\r\n0\r\nx-trailer: t\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(chunked.response.body().as_ref(), b"hi0123456789");
+    assert!(chunked.reusable);
+    let close = answer(Method::GET, b"HTTP/1.1 200 OK\r\n\r\nuntil close")
+        .await
+        .unwrap();
+    assert_eq!(
+        (close.response.body().as_ref(), close.reusable),
+        (&b"until close"[..], false)
+    );
+    let head = answer(
+        Method::HEAD,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 50\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!((head.response.body().len(), head.reusable), (0, true));
+    let early = answer(
+        Method::GET,
+        b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(early.response.status(), 204);
+    let old = answer(
+        Method::GET,
+        b"HTTP/1.0 200 OK\r\ncontent-length: 1\r\n\r\nx",
+    )
+    .await
+    .unwrap();
+    assert!(!old.reusable, "HTTP/1.0 without keep-alive");
+    let closing = answer(
+        Method::GET,
+        b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 1\r\n\r\nx",
+    )
+    .await
+    .unwrap();
+    assert!(!closing.reusable);
+    let extra = answer(
+        Method::GET,
+        b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\nxy",
+    )
+    .await
+    .unwrap();
+    assert!(!extra.reusable, "bytes after the body");
+}
+
+#[tokio::test]
+async fn big_bodies_go_after_the_head() {
+    let body = Bytes::from(vec![b'x'; INLINE_BODY + 10]);
+    let (mut client, mut server) = tokio::io::duplex(4096);
+    let expected = body.len();
+    let head = format!("PUT /big HTTP/1.1\r\nhost: h\r\ncontent-length: {expected}\r\n\r\n");
+    let total = head.len() + expected;
+    let peer = tokio::spawn(async move {
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while got.len() < total {
+            let n = server.read(&mut chunk).await.unwrap();
+            got.extend_from_slice(&chunk[..n]);
+        }
+        server
+            .write_all(b"HTTP/1.1 204 No Content\r\n\r\n")
+            .await
+            .unwrap();
+        got
+    });
+    let mut r = Request::new(body);
+    *r.method_mut() = Method::PUT;
+    let done = exchange(&mut client, &mut BytesMut::new(), &r, "/big", "h", 10).await;
+    assert_eq!(
+        done.ok().map(|d| d.response.status()),
+        Some(StatusCode::NO_CONTENT)
+    );
+    let got = peer.await.unwrap();
+    assert!(got.starts_with(head.as_bytes()));
+    assert_eq!(got.len(), total);
+}
+
+#[tokio::test]
+async fn ambiguous_or_broken_answers_are_refused() {
+    for bytes in [
+        &b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\n"[..],
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nabc",
+        b"HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nabc",
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nhiX\r\n",
+        b"HTTP/1.1 101 Switching Protocols\r\n\r\n",
+        b"garbage\r\n\r\n",
+    ] {
+        let got = answer(Method::GET, bytes).await;
+        assert!(
+            matches!(got, Err(Failure::Protocol(_))),
+            "{:?}: {:?}",
+            String::from_utf8_lossy(bytes),
+            got.err()
+        );
+    }
+    assert!(matches!(
+        answer(Method::GET, b"").await,
+        Err(Failure::ClosedBeforeResponse)
+    ));
+    assert!(matches!(
+        answer(
+            Method::GET,
+            b"HTTP/1.1 200 OK\r\ncontent-length: 2000\r\n\r\n"
+        )
+        .await,
+        Err(Failure::TooLarge)
+    ));
+}
