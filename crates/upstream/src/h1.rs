@@ -160,10 +160,12 @@ async fn read_head<Io: AsyncRead + Unpin>(
         if buf.capacity() - buf.len() < 4096 {
             buf.reserve(8192);
         }
-        let n = io
-            .read_buf(buf)
-            .await
-            .map_err(|e| Failure::Protocol(e.to_string()))?;
+        let n = match io.read_buf(buf).await {
+            Ok(n) => n,
+            // A reset before the first byte is the same keep-alive race as a close.
+            Err(e) if first_read && is_reset(&e) => return Err(Failure::ClosedBeforeResponse),
+            Err(e) => return Err(Failure::Protocol(e.to_string())),
+        };
         if n == 0 {
             return Err(if first_read {
                 Failure::ClosedBeforeResponse
@@ -173,6 +175,11 @@ async fn read_head<Io: AsyncRead + Unpin>(
         }
         first_read = false;
     }
+}
+
+fn is_reset(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset};
+    matches!(e.kind(), ConnectionReset | ConnectionAborted | BrokenPipe)
 }
 
 fn to_parts(
