@@ -103,6 +103,8 @@ pub fn prepare(src: &str) -> Option<Prepared<'_>> {
 /// than storing whole words speculatively (4.1 µs: the overlapping stores stall).
 fn escape_compact(json: &str) -> Option<String> {
     let b = json.as_bytes();
+    // Zeroed and indexed: measured faster than pushing into spare capacity (0.64 against
+    // 0.95 µs for the 1.5 KB identity), the zeroing included.
     let mut out = vec![0u8; b.len() * 2];
     let (mut i, mut j) = (0, 0);
     while let Some((lanes, w)) = word_at(b, i) {
