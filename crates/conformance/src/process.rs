@@ -138,6 +138,8 @@ pub(crate) struct Runtime {
     stdin: Option<ChildStdin>,
     lines: Option<mpsc::UnboundedReceiver<String>>,
     exited: Option<ExitStatus>,
+    /// The tasks copying stdout and stderr; they end when the pipes close.
+    pumps: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// How waiting for readiness ended.
@@ -192,11 +194,16 @@ impl Runtime {
         let stdout = Log::default();
         let stderr = Log::default();
         let (tx, rx) = mpsc::unbounded_channel();
+        let mut pumps = Vec::new();
         if let Some(out) = child.stdout.take() {
-            tokio::spawn(pump(out, stdout.clone(), stdio_mode.then_some(tx)));
+            pumps.push(tokio::spawn(pump(
+                out,
+                stdout.clone(),
+                stdio_mode.then_some(tx),
+            )));
         }
         if let Some(err) = child.stderr.take() {
-            tokio::spawn(pump(err, stderr.clone(), None));
+            pumps.push(tokio::spawn(pump(err, stderr.clone(), None)));
         }
         Ok(Self {
             pid: child.id(),
@@ -206,6 +213,7 @@ impl Runtime {
             stderr,
             lines: stdio_mode.then_some(rx),
             exited: None,
+            pumps,
         })
     }
 
@@ -311,8 +319,11 @@ impl Runtime {
         if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await {
             self.exited.get_or_insert(s);
         }
-        // Let the pumps drain what the process wrote last.
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        // The pumps end once the pipes close: then everything the process wrote, to the
+        // last line, is in the logs. Bounded, in case a grandchild still holds a pipe.
+        for pump in self.pumps.drain(..) {
+            let _ = tokio::time::timeout(Duration::from_secs(1), pump).await;
+        }
     }
 
     /// Captured stderr then stdout, as text.

@@ -136,7 +136,7 @@ impl HttpUpstream {
                 Some(conn) => (conn, false),
                 None => (self.connect(req.uri().clone(), target).await?, true),
             };
-            match h1::exchange(&mut conn.io, &mut conn.buf, &req, &path, host, max_body).await {
+            match h1::exchange(&mut *conn.io, &mut conn.buf, &req, &path, host, max_body).await {
                 Ok(done) => {
                     if done.reusable {
                         self.pool.put(target.https, &target.authority, conn);
@@ -164,7 +164,7 @@ impl HttpUpstream {
             .await
             .map_err(|e| error::from_connect(&*e, target))?;
         Ok(Conn {
-            io: TokioIo::new(io),
+            io: Box::new(TokioIo::new(io)),
             buf: BytesMut::with_capacity(8192),
         })
     }
@@ -172,7 +172,9 @@ impl HttpUpstream {
 
 /// An open upstream connection and what was read from it but not yet used.
 pub(crate) struct Conn {
-    io: TokioIo<MaybeHttpsStream<TokioIo<TcpStream>>>,
+    /// Boxed: a TLS stream is over a kilobyte, and connections move in and out of the
+    /// pool on every call.
+    io: Box<TokioIo<MaybeHttpsStream<TokioIo<TcpStream>>>>,
     buf: BytesMut,
 }
 
@@ -186,7 +188,7 @@ impl Conn {
         let mut cx = Context::from_waker(Waker::noop());
         self.buf.is_empty()
             && matches!(
-                std::pin::Pin::new(&mut self.io).poll_read(&mut cx, &mut read),
+                std::pin::Pin::new(&mut *self.io).poll_read(&mut cx, &mut read),
                 Poll::Pending
             )
     }

@@ -143,19 +143,8 @@ async fn read_head<Io: AsyncRead + Unpin>(
 ) -> Result<(StatusCode, Version, HeaderMap), Failure> {
     let mut first_read = buf.is_empty();
     loop {
-        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut parsed = httparse::Response::new(&mut slots);
-        match parsed.parse(buf) {
-            Ok(httparse::Status::Complete(len)) => {
-                let head = to_parts(&parsed)?;
-                buf.advance(len);
-                return Ok(head);
-            }
-            Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => {}
-            Ok(httparse::Status::Partial) => {
-                return Err(Failure::Protocol("response head too large".into()));
-            }
-            Err(e) => return Err(Failure::Protocol(format!("invalid response head: {e}"))),
+        if let Some(head) = parse_head(buf)? {
+            return Ok(head);
         }
         if buf.capacity() - buf.len() < 4096 {
             buf.reserve(8192);
@@ -174,6 +163,25 @@ async fn read_head<Io: AsyncRead + Unpin>(
             });
         }
         first_read = false;
+    }
+}
+
+/// Parses and consumes a complete response head, if `buf` holds one.
+///
+/// Not async on purpose: the header slots live on the stack only while parsing instead of
+/// in every exchange future (3 KB that each move of the future would copy).
+fn parse_head(buf: &mut BytesMut) -> Result<Option<(StatusCode, Version, HeaderMap)>, Failure> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Response::new(&mut slots);
+    match parsed.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => {
+            let head = to_parts(&parsed)?;
+            buf.advance(len);
+            Ok(Some(head))
+        }
+        Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => Ok(None),
+        Ok(httparse::Status::Partial) => Err(Failure::Protocol("response head too large".into())),
+        Err(e) => Err(Failure::Protocol(format!("invalid response head: {e}"))),
     }
 }
 
