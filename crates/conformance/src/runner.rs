@@ -33,6 +33,9 @@ pub(crate) struct Ctx {
 }
 
 /// Runs one case and reports it; never panics on bad input, never hangs past its budget.
+/// How a start that never got to listening is reported (and recognised for one retry).
+const NOT_STARTED: &str = "before listening on";
+
 pub(crate) async fn run_case(lc: &LoadedCase, ctx: &Ctx) -> CaseResult {
     let started = Instant::now();
     let mut result = CaseResult {
@@ -64,11 +67,28 @@ pub(crate) async fn run_case(lc: &LoadedCase, ctx: &Ctx) -> CaseResult {
         + Duration::from_secs(15);
     let mut problems = Problems::default();
     let mut logs = String::new();
-    let finished = tokio::time::timeout(
+    let mut finished = tokio::time::timeout(
         budget,
         execute(case, &lc.file, ctx, &mut problems, &mut logs),
     )
     .await;
+    // A runtime that dies before it listens, where the case expects it to serve, is run
+    // once more: on a busy machine a start can lose a port race with another process.
+    // A runtime that cannot start twice fails the case, with both reasons.
+    if finished.is_ok() && problems.0.len() == 1 && problems.0[0].contains(NOT_STARTED) {
+        let first = std::mem::take(&mut problems.0);
+        logs.clear();
+        finished = tokio::time::timeout(
+            budget,
+            execute(case, &lc.file, ctx, &mut problems, &mut logs),
+        )
+        .await;
+        if !problems.0.is_empty() {
+            problems
+                .0
+                .extend(first.into_iter().map(|f| format!("(first attempt) {f}")));
+        }
+    }
     if finished.is_err() {
         problems.push(format!(
             "the case did not finish within {} s (runner budget); the runtime was killed",
@@ -126,10 +146,12 @@ async fn execute(case: &Case, file: &Path, ctx: &Ctx, p: &mut Problems, logs: &m
             }
         }
     };
+    // Held to the end of the case, so the port stays closed and ours.
+    let mut closed = None;
     let upstream_url = match &up {
         Some(u) => u.base_url(),
-        None => match upstream::closed_port_url() {
-            Ok(u) => u,
+        None => match upstream::closed_port() {
+            Ok(c) => closed.insert(c).url.clone(),
             Err(e) => {
                 p.push(format!("runner: cannot pick a closed port: {e}"));
                 return;
@@ -262,7 +284,7 @@ async fn execute(case: &Case, file: &Path, ctx: &Ctx, p: &mut Problems, logs: &m
                 rt.stop().await;
                 *logs = rt.logs();
                 p.push(format!(
-                    "the runtime exited ({s}) before listening on {}:\n{}",
+                    "the runtime exited ({s}) {NOT_STARTED} {}:\n{}",
                     needed.join(", "),
                     indent(&tail(logs, 20))
                 ));

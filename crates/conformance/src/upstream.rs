@@ -179,12 +179,25 @@ impl Upstream {
     }
 }
 
-/// `http://127.0.0.1:PORT` where nothing listens.
-pub(crate) fn closed_port_url() -> std::io::Result<String> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let port = l.local_addr()?.port();
-    drop(l);
-    Ok(format!("http://127.0.0.1:{port}"))
+/// A loopback port where nothing listens, reserved until dropped.
+///
+/// The socket is bound but never listens: connecting is refused, and no other socket can
+/// take the port meanwhile (a listener bound and dropped frees it for the next `bind(:0)`,
+/// which once handed a parallel case's upstream the "closed" port).
+pub(crate) struct ClosedPort {
+    _socket: tokio::net::TcpSocket,
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) url: String,
+}
+
+pub(crate) fn closed_port() -> std::io::Result<ClosedPort> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let port = socket.local_addr()?.port();
+    Ok(ClosedPort {
+        _socket: socket,
+        url: format!("http://127.0.0.1:{port}"),
+    })
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {

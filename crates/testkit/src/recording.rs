@@ -370,15 +370,21 @@ fn echo(req: &Recorded) -> Answer {
     )
 }
 
-/// An `http://127.0.0.1:PORT` URL on which nothing listens (the port was bound
-/// and released), for connection-refused tests.
+/// An `http://127.0.0.1:PORT` URL on which nothing listens (the port is bound, never
+/// listening, for the rest of the process), for connection-refused tests.
 ///
 /// # Panics
 /// Only if the loopback interface cannot be bound.
 #[allow(clippy::expect_used)] // harness failure, not request data
 pub fn closed_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    let port = listener.local_addr().expect("local address").port();
-    drop(listener);
+    // Bound but never listening: connecting is refused, and no other socket can take the
+    // port (a listener bound and dropped frees it for the next `bind(:0)`, which made
+    // parallel tests meet each other's servers there). Kept for the life of the process.
+    let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+    socket
+        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .expect("bind 127.0.0.1:0");
+    let port = socket.local_addr().expect("local address").port();
+    std::mem::forget(socket);
     format!("http://127.0.0.1:{port}")
 }
