@@ -8,11 +8,15 @@
 # plus the gateway's cold start to its first answer, and its RSS with the seed alone and
 # with the 40 corpus files + the seed loaded. See docs/benchmarks.md.
 #
-# Usage: scripts/bench.sh [--smoke] [--duration SECS] [--warmup SECS] [--connections N]
-#                         [--threads N] [--cold-runs N] [--no-build] [--no-install] [--keep]
+# Usage: scripts/bench.sh [--smoke] [--duration SECS] [--rounds N] [--warmup SECS]
+#                         [--connections N] [--threads N] [--cold-runs N] [--no-build]
+#                         [--no-install] [--keep]
 #   --smoke      1-second runs, no warm-up, one cold start: checks that everything works.
 #                Exits non-zero only when something did not work (never on timing).
 #   --duration   seconds per measured row (default 10)
+#   --rounds     measure every row N times, rounds interleaved (direct, nginx, gateway,
+#                then again), and report each row's median: steadier ratios on a noisy
+#                machine (default 1)
 #   --keep       keep the temp dir (logs, generated configs) and print its path
 # Environment: BENCH_LOADGEN_CPU (default 0), BENCH_SERVER_CPU (default 1).
 set -euo pipefail
@@ -24,6 +28,7 @@ WARMUP=2
 CONNS=32
 THREADS=1
 COLD_RUNS=5
+ROUNDS=1
 SMOKE=0
 BUILD=1
 INSTALL=1
@@ -32,7 +37,7 @@ LOADGEN_CPU=${BENCH_LOADGEN_CPU:-0}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
 
 
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -42,6 +47,7 @@ while [[ $# -gt 0 ]]; do
     --connections) CONNS=${2:?}; shift ;;
     --threads) THREADS=${2:?}; shift ;;
     --cold-runs) COLD_RUNS=${2:?}; shift ;;
+    --rounds) ROUNDS=${2:?--rounds needs a count}; shift ;;
     --no-build) BUILD=0 ;;
     --no-install) INSTALL=0 ;;
     --keep) KEEP=1 ;;
@@ -54,7 +60,9 @@ if [[ $SMOKE == 1 ]]; then
   DURATION=1
   WARMUP=0
   COLD_RUNS=1
+  ROUNDS=1
 fi
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "bench: --rounds needs a positive count" >&2; exit 2; }
 
 # shellcheck source=scripts/bench-lib.sh
 source "$ROOT/scripts/bench-lib.sh"
@@ -140,6 +148,8 @@ JSON_CT='Content-Type: application/json'
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 log "rows: ${DURATION}s each (warm-up ${WARMUP}s), wrk -t$THREADS -c$CONNS on CPU $LOADGEN_CPU, servers on CPU $SERVER_CPU; load average $LOAD_BEFORE"
 
+for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+((ROUNDS == 1)) || log "round $ROUND of $ROUNDS"
 # direct
 for kind in GET POST; do
   start_stub "direct-$kind"
@@ -202,6 +212,7 @@ for row in rest-get rest-post mcp-get mcp-create; do
   esac
   stop_pid "$GW_PID"
   stop_pid "$STUB_PID"
+done
 done
 
 # ----------------------------------------------------------------------------------------
@@ -279,8 +290,32 @@ MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 echo
 echo "naftiko-gateway benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$([[ $SMOKE == 1 ]] && echo ' — SMOKE (1 s rows: not a measurement)')"
 echo "machine: $NPROC x $MODEL; load average before $LOAD_BEFORE, after $LOAD_AFTER"
-echo "wrk -t$THREADS -c$CONNS -d${DURATION}s (warm-up ${WARMUP}s) on CPU $LOADGEN_CPU; stub + server under test on CPU $SERVER_CPU"
+echo "wrk -t$THREADS -c$CONNS -d${DURATION}s (warm-up ${WARMUP}s) on CPU $LOADGEN_CPU; stub + server under test on CPU $SERVER_CPU$( ((ROUNDS > 1)) && echo "; median of $ROUNDS interleaved rounds per row")"
 echo
+
+# One line per row: the median of its rounds (peaks: the highest; errors: the sum). A row
+# that failed in any round is reported as failed.
+awk -F'\t' -v OFS='\t' '
+  function median(list,    v, n, i, j, t) {
+    n = split(list, v, " ")
+    for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] + 0 > t + 0; j--) v[j + 1] = v[j]; v[j + 1] = t }
+    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+  }
+  !($1 in seen) { seen[$1] = ++rows; order[rows] = $1; kind[$1] = $2; group[$1] = $3 }
+  failed[$1] || $4 == "-" { if (!failed[$1]) line[$1] = $0; failed[$1] = 1; next }
+  { rps[$1] = rps[$1] " " $4; p50[$1] = p50[$1] " " $5; p99[$1] = p99[$1] " " $6
+    err[$1] += $7; if ($8 > hwm[$1]) hwm[$1] = $8; if ($12 > anon[$1]) anon[$1] = $12
+    cpu[$1] = cpu[$1] " " $9; stub[$1] = stub[$1] " " $10; usr[$1] = usr[$1] " " $13
+    split($11, r, " "); reqs[$1] += r[1] }
+  END {
+    for (i = 1; i <= rows; i++) {
+      l = order[i]
+      if (failed[l]) { print line[l]; continue }
+      print l, kind[l], group[l], median(rps[l]), median(p50[l]), median(p99[l]), err[l], hwm[l],
+        median(cpu[l]), median(stub[l]), reqs[l] " requests", anon[l], median(usr[l])
+    }
+  }' "$RESULTS" >"$RESULTS.rows"
+
 awk -F'\t' '
   function ratio(a, b) { return (a == "-" || b == "" || b == 0) ? "-" : sprintf("%.2f", a / b) }
   { label[NR] = $1; kind[NR] = $2; group[NR] = $3; rps[NR] = $4; p50[NR] = $5; p99[NR] = $6
@@ -303,7 +338,7 @@ awk -F'\t' '
         p50[i], p99[i], err[i], hwm[i] / 1024, anon[i] / 1024, cpu[i], usr[i], s, ratio(rps[i], drps[k]),
         ratio(rps[i], nrps[k]), ratio(cpu[i], ncpu[k])
     }
-  }' "$RESULTS"
+  }' "$RESULTS.rows"
 echo
 echo "RSS MB = peak RSS (VmHWM) of the server under test (stub for direct rows, nginx, gateway),"
 echo "  its executable's mapped pages included; anon MB = its private memory (RssAnon) at the end;"
