@@ -28,6 +28,7 @@ pub(crate) async fn run() -> anyhow::Result<()> {
         stdio: false,
         admin: None,
         drain: Duration::from_secs(5),
+        header_timeout: Duration::from_secs(30),
         paths: Vec::new(),
     };
     let binds = HashMap::from([("ORY_API_KEY".to_string(), DEMO_KEY.to_string())]);

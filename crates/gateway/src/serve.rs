@@ -62,6 +62,10 @@ pub(crate) struct ServeArgs {
     /// How long in-flight requests may take to finish on shutdown or port removal.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub(crate) drain: Duration,
+    /// How long a client connection may take to send a request's headers, and may stay
+    /// idle between requests, before it is closed (slow or stalled clients).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub(crate) header_timeout: Duration,
     /// Capability files or directories.
     #[arg(required = true)]
     pub(crate) paths: Vec<PathBuf>,
@@ -121,6 +125,7 @@ pub(crate) fn settings(
             ..naftiko_mcp::McpConfig::default()
         },
         drain: args.drain,
+        header_timeout: args.header_timeout,
         bind_overrides,
         client,
     })

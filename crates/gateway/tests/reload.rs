@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{Running, capability, free_port, get_status, status_json, wait_until, write_atomic};
+use common::{
+    Running, capability, free_port, get_status, status_json, tempdir, wait_until, write_atomic,
+};
 use naftiko_testkit::RecordingUpstream;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -239,16 +241,6 @@ async fn sighup_reloads_when_watching_is_off() {
         })
         .await
     );
-}
-
-fn tempdir() -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "naftiko-reload-{}-{}",
-        std::process::id(),
-        free_port()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -41,8 +41,12 @@ where
 /// Serves `app` on `listener` until `stop` turns true, then waits for open
 /// connections to finish their in-flight request. Dropping (aborting) the
 /// returned future cuts every connection.
-pub(crate) async fn serve<A: App>(listener: TcpListener, app: A, mut stop: watch::Receiver<bool>)
-where
+pub(crate) async fn serve<A: App>(
+    listener: TcpListener,
+    app: A,
+    header_timeout: Duration,
+    mut stop: watch::Receiver<bool>,
+) where
     A::Future: Send + 'static,
 {
     let (closing, closing_rx) = watch::channel(false);
@@ -61,7 +65,7 @@ where
                 Ok((stream, _)) => {
                     // Answers are written whole; never hold one back for an ACK.
                     let _ = stream.set_nodelay(true);
-                    conns.spawn(connection(stream, app.clone(), closing_rx.clone()));
+                    conns.spawn(connection(stream, app.clone(), header_timeout, closing_rx.clone()));
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
                 Err(e) => {
@@ -79,11 +83,17 @@ where
 async fn connection<A: App>(
     stream: tokio::net::TcpStream,
     app: A,
+    header_timeout: Duration,
     mut closing: watch::Receiver<bool>,
 ) where
     A::Future: Send + 'static,
 {
-    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), app);
+    // A client that stalls while sending headers, or idles between requests, past the
+    // deadline is closed: otherwise each one holds a socket and a task for ever.
+    let conn = http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .serve_connection(TokioIo::new(stream), app);
     tokio::pin!(conn);
     let closed = async move {
         let _ = closing.wait_for(|c| *c).await;

@@ -43,13 +43,19 @@ impl Listener {
         listener: TcpListener,
         app: A,
         slot: Slot,
+        header_timeout: Duration,
     ) -> std::io::Result<Self>
     where
         A::Future: Send + 'static,
     {
         let bound = listener.local_addr()?;
         let (stop, rx) = watch::channel(false);
-        let task = tokio::spawn(crate::gateway::accept::serve(listener, app, rx));
+        let task = tokio::spawn(crate::gateway::accept::serve(
+            listener,
+            app,
+            header_timeout,
+            rx,
+        ));
         Ok(Self {
             bound,
             generation: 0,
@@ -65,10 +71,11 @@ impl Listener {
         listener: TcpListener,
         config: RestConfig,
         routes: Arc<RestRoutes>,
+        header_timeout: Duration,
     ) -> std::io::Result<Self> {
         let slot = Arc::new(RestSlot(ArcSwapOption::new(Some(routes))));
         let app = naftiko_rest::service(slot.clone(), config);
-        Self::spawn(listener, app, Slot::Rest(slot))
+        Self::spawn(listener, app, Slot::Rest(slot), header_timeout)
     }
 
     /// Whether this generation opened it.

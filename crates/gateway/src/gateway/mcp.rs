@@ -27,6 +27,7 @@ pub(crate) fn listener(
     listener: TcpListener,
     config: McpConfig,
     plan: Option<McpAdapterPlan>,
+    header_timeout: std::time::Duration,
 ) -> std::io::Result<Listener> {
     let slot = Arc::new(McpSlot {
         plan: ArcSwapOption::new(plan.map(Arc::new)),
@@ -34,7 +35,7 @@ pub(crate) fn listener(
     });
     let handle = naftiko_mcp::service(slot.clone(), config);
     let _ = slot.notifier.set(handle.notifier.clone());
-    Listener::spawn(listener, handle.service, Slot::Mcp(slot))
+    Listener::spawn(listener, handle.service, Slot::Mcp(slot), header_timeout)
 }
 
 /// Publishes a new tool set and, when the tools changed, sends `list_changed` to sessions.

@@ -38,6 +38,8 @@ pub(crate) struct Settings {
     pub(crate) rest: RestConfig,
     pub(crate) mcp: naftiko_mcp::McpConfig,
     pub(crate) drain: Duration,
+    /// Client header and keep-alive idle deadline of every listener.
+    pub(crate) header_timeout: Duration,
     pub(crate) bind_overrides: HashMap<String, String>,
     pub(crate) client: Arc<dyn Upstream>,
 }
@@ -336,12 +338,20 @@ impl Gateway {
             if let Some(l) = opened.remove(addr) {
                 let listener = match served {
                     Served::Rest(list) => match RestRoutes::new(list.iter().map(|(_, a)| a)) {
-                        Ok(routes) => Listener::rest(l, self.settings.rest, Arc::new(routes)),
+                        Ok(routes) => Listener::rest(
+                            l,
+                            self.settings.rest,
+                            Arc::new(routes),
+                            self.settings.header_timeout,
+                        ),
                         Err(e) => Err(std::io::Error::other(e.to_string())),
                     },
-                    Served::Mcp(list) => {
-                        mcp::listener(l, self.settings.mcp.clone(), merge_mcp(list))
-                    }
+                    Served::Mcp(list) => mcp::listener(
+                        l,
+                        self.settings.mcp.clone(),
+                        merge_mcp(list),
+                        self.settings.header_timeout,
+                    ),
                 };
                 match listener {
                     Ok(mut listener) => {

@@ -19,6 +19,17 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A fresh directory under the system temp dir, named after this process.
+pub fn tempdir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "naftiko-gateway-test-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
 /// Writes like an editor: a temp file, then an atomic rename over the target.
 pub fn write_atomic(path: &Path, text: &str) {
     let tmp = path.with_extension("yml.tmp~");
