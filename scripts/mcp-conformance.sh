@@ -108,8 +108,23 @@ install_suite() {
     cp "$HERE/package.json" "$HERE/package-lock.json" "$CACHE/"
     # The installing npm may run on an older Node than the suite: its engine warnings are
     # noise (the suite runs on the Node installed here). No package needs an install script.
-    (cd "$CACHE" && CI=true npm ci --no-audit --no-fund --ignore-scripts --loglevel=error \
-      </dev/null) || die "npm ci failed in $CACHE"
+    # Twice: a registry hiccup should not fail CI. On failure, show why: at this log level
+    # npm hides some causes (a full disk is only a tar warning) that its debug log keeps.
+    local try
+    for try in 1 2; do
+      if (cd "$CACHE" && CI=true npm ci --no-audit --no-fund --ignore-scripts \
+        --loglevel=error --logs-dir="$CACHE/.npm-logs" </dev/null); then
+        break
+      fi
+      echo "mcp-conformance: npm ci failed (attempt $try); from its debug log:" >&2
+      grep -hE '^[0-9]+ (warn|error) ' "$CACHE"/.npm-logs/*.log 2>/dev/null \
+        | grep -vE 'EBADENGINE|error +at |Unknown user config' | cut -d' ' -f2- \
+        | awk '!seen[$0]++' | head -n 12 >&2 || true
+      df -h "$CACHE" >&2 || true
+      rm -rf "$CACHE/.npm-logs"
+      [[ $try == 2 ]] && die "npm ci failed in $CACHE"
+    done
+    rm -rf "$CACHE/.npm-logs"
     echo "$want" >"$CACHE/.installed"
     echo "mcp-conformance: installed in $(since "$t")s"
   fi
