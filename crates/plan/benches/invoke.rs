@@ -271,7 +271,8 @@ fn jsontext(c: &mut Criterion) {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     for (label, body) in [
-        ("1.5KB", IDENTITY.to_owned()),
+        ("1.5KB", IDENTITY.trim_end().to_owned()),
+        ("1.5KB+newline", IDENTITY.to_owned()),
         ("1.5KB pretty", pretty),
         (
             "1MB",

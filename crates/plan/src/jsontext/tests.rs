@@ -1,0 +1,206 @@
+//! `jsontext` against serde_json: same verdicts, same values, same escaping.
+
+use super::*;
+
+/// `src` as compact JSON text, or `None` when it is not one JSON value.
+fn compact_json(src: &str) -> Option<Cow<'_, str>> {
+    prepare(src).map(|p| p.json)
+}
+
+#[test]
+fn compacts_like_serde() {
+    for s in [
+        r#"{ "a" : [ 1, -2.5e+3, 0, true, false, null, "x y\" \\ \u00e9 é" ], "b":{} , "c" : [ ] }"#,
+        "\n\t[1,\r\n2]\n",
+        r#""just a string""#,
+        "0",
+        "-0.0E-1",
+        r#"{"nested":{"deep":[[[{"k":"v"}]]]}}"#,
+        r#"["\/\b\f\n\r\t\uD83D\uDE00"]"#,
+    ] {
+        let ours = compact_json(s).unwrap_or_else(|| panic!("rejected {s}"));
+        let theirs = serde_json::to_string(
+            &serde_json::from_str::<&serde_json::value::RawValue>(s).unwrap(),
+        )
+        .unwrap();
+        // serde keeps RawValue text verbatim; compare by value and by compactness.
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&ours).unwrap(),
+            serde_json::from_str::<serde_json::Value>(&theirs).unwrap(),
+            "{s}"
+        );
+        assert!(
+            !ours.contains(": ") && !ours.contains(", ") && !ours.contains('\n'),
+            "{ours}"
+        );
+    }
+    assert_eq!(
+        compact_json(r#"{ "a" : "b c" }"#).unwrap(),
+        r#"{"a":"b c"}"#
+    );
+}
+
+#[test]
+fn rejects_what_serde_rejects() {
+    for s in [
+        "",
+        " ",
+        "{",
+        "}",
+        "[1,]",
+        "[,1]",
+        r#"{"a":}"#,
+        r#"{"a" 1}"#,
+        r#"{a:1}"#,
+        r#"{"a":1,}"#,
+        "01",
+        "1.",
+        ".5",
+        "-",
+        "1e",
+        "1e+",
+        "+1",
+        "tru",
+        "nul",
+        "[1] 2",
+        "\"unterminated",
+        "\"bad \\x escape\"",
+        "\"\\u12G4\"",
+        "\"raw \u{1} control\"",
+        "NaN",
+        "[1 2]",
+        r#"{"a":1 "b":2}"#,
+        "'single'",
+    ] {
+        assert!(compact_json(s).is_none(), "accepted {s:?}");
+        assert!(
+            serde_json::from_str::<&serde_json::value::RawValue>(s).is_err(),
+            "serde accepts {s:?}"
+        );
+    }
+}
+
+#[test]
+fn escapes_like_serde() {
+    for s in [
+        r#"{"a":"q\"b\\s\n\u00e9\/","b":[1,true,null],"c":"é€😀"}"#,
+        r#" [ "x" , { "k" : "v\\" } ] "#,
+    ] {
+        let p = prepare(s).unwrap();
+        let expected = serde_json::to_string(p.json.as_ref()).unwrap();
+        assert_eq!(format!("\"{}\"", p.escaped), expected, "{s}");
+    }
+}
+
+#[test]
+fn first_stop_finds_the_first_in_every_lane() {
+    // Every byte value in every lane, after fillers and before a stop (a false hit may
+    // only follow a true one).
+    for v in 0..=255u8 {
+        for k in 0..8 {
+            for filler in [b'a', 0xff, 0x7f, b' ', 0x80] {
+                let mut lanes = [filler; 8];
+                lanes[k] = v;
+                if k < 7 {
+                    lanes[7] = b'"';
+                }
+                let want = lanes
+                    .iter()
+                    .position(|&c| c < 0x20 || c == b'"' || c == b'\\');
+                assert_eq!(first_stop(u64::from_le_bytes(lanes)), want, "{lanes:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn strings_of_every_length_round_trip() {
+    // Stops at every offset, across word boundaries and in the byte-wise tail.
+    for len in 0..24 {
+        for at in 0..=len {
+            for stop in ["\\\"", "\\\\", "\\n", "\\u00e9", "é", "€"] {
+                let mut s = "a".repeat(len);
+                s.insert_str(at, stop);
+                let doc = format!("[\"{s}\",\"{s}\"]");
+                let p = prepare(&doc).unwrap_or_else(|| panic!("rejected {doc}"));
+                assert_eq!(p.json, doc);
+                assert_eq!(
+                    p.escaped,
+                    serde_json::to_string(&doc).unwrap().trim_matches('"')
+                );
+                let raw = format!("[\"{}\u{1}\"]", "a".repeat(len));
+                assert!(prepare(&raw).is_none(), "accepted {raw:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn depth_is_bounded() {
+    let max = MAX_DEPTH as usize;
+    let ok = format!("{}{}", "[".repeat(max), "]".repeat(max));
+    assert!(compact_json(&ok).is_some());
+    let deep = format!("{}{}", "[".repeat(max + 1), "]".repeat(max + 1));
+    assert!(compact_json(&deep).is_none());
+    assert!(!is_json(deep.as_bytes()));
+    // Objects and arrays interleaved at the limit: each level closes with its own kind.
+    let mixed = format!("{}1{}", r#"{"a":["#.repeat(max / 2), "]}".repeat(max / 2));
+    assert!(compact_json(&mixed).is_some());
+    // serde_json draws the line at the same place.
+    for n in [max, max + 1] {
+        for inner in ["", "1"] {
+            let doc = format!("{}{inner}{}", "[".repeat(n), "]".repeat(n));
+            let serde = serde_json::from_str::<serde_json::Value>(&doc).is_ok();
+            assert_eq!(
+                is_json(doc.as_bytes()),
+                serde,
+                "{n} levels, inner {inner:?}"
+            );
+        }
+    }
+    let crossed = format!("{}1{}", r#"{"a":["#.repeat(3), "}]".repeat(3));
+    assert!(compact_json(&crossed).is_none());
+}
+
+#[test]
+fn agrees_with_serde_on_mutations() {
+    let seed = r#"{"id":"4c2b","n":[1,-2.5e3,0.0],"ok":true,"no":null,"s":"a\"b\\c\u00e9\n é","o":{"k":[{}, []]}, "long" : "a string \"\"\\\\ longer than sixteen bytes \\\" to copy"}"#;
+    let alphabet: &[u8] = b" \t\n{}[]\",:\\/-+.0123456789eEtrufalsn\x01";
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..20_000 {
+        let mut doc = seed.as_bytes().to_vec();
+        for _ in 0..=(next() % 3) {
+            let at = (next() as usize) % (doc.len() + 1);
+            let c = alphabet[(next() as usize) % alphabet.len()];
+            match next() % 3 {
+                0 if at < doc.len() => doc[at] = c,
+                1 if at < doc.len() => {
+                    doc.remove(at);
+                }
+                _ => doc.insert(at, c),
+            }
+        }
+        let Ok(text) = std::str::from_utf8(&doc) else {
+            continue;
+        };
+        let ours = prepare(text);
+        let theirs = serde_json::from_str::<serde_json::Value>(text);
+        assert_eq!(ours.is_some(), theirs.is_ok(), "{text}");
+        if let (Some(o), Ok(t)) = (ours, theirs) {
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&o.json).unwrap(),
+                t,
+                "{text}"
+            );
+            // The escaped text is exactly the compact text as a JSON string.
+            let quoted = serde_json::to_string(o.json.as_ref()).unwrap();
+            assert_eq!(format!("\"{}\"", o.escaped), quoted, "{text}");
+        }
+    }
+}
