@@ -143,13 +143,18 @@ start_stub() { # TAG
   start "stub-$1" "$SERVER_CPU" "$STUB" serve --listen 127.0.0.1:0 --auth "$AUTH"
   STUB_PID=$BG_PID
   local i
-  for ((i = 0; i < 500; i++)); do
-    grep -q '^listening on' "$TMP/stub-$1.out" 2>/dev/null && break
+  # Up to 20 s: a loaded shared machine has been seen to take more than 5.
+  for ((i = 0; i < 2000; i++)); do
+    # Only a whole line (ending in a newline) counts: a port read mid-write would be cut.
+    if [[ -s $TMP/stub-$1.out && -z $(tail -c 1 "$TMP/stub-$1.out") ]]; then
+      STUB_PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]\{1,5\}\)$/\1/p' "$TMP/stub-$1.out")
+      [[ -n $STUB_PORT ]] && break
+    fi
     kill -0 "$STUB_PID" 2>/dev/null || die "stub exited: $(cat "$TMP/stub-$1.err")"
     sleep 0.01
   done
-  STUB_PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$TMP/stub-$1.out")
-  [[ -n $STUB_PORT ]] || die "stub did not report its port"
+  [[ -n $STUB_PORT ]] || die "stub did not report its port within 20 s; it wrote: \
+$(cat "$TMP/stub-$1.out" "$TMP/stub-$1.err" 2>/dev/null | tail -n 5)"
   probe "http://127.0.0.1:$STUB_PORT/admin/identities/$GET_ID" \
     --header "Authorization: $AUTH" --contains "$GET_ID" >/dev/null || die "stub not answering"
 }
