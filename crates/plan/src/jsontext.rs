@@ -81,6 +81,68 @@ pub fn prepare(src: &str) -> Option<Prepared<'_>> {
     Some(Prepared { json, escaped })
 }
 
+/// A member of an object in a JSON document, as located by [`members`].
+#[derive(Debug, Clone, Copy)]
+pub struct Member<'a> {
+    /// How deep its object is: 1 for the members of the document itself.
+    pub depth: u32,
+    /// The key as written: quoted, escapes unresolved.
+    pub raw_key: &'a str,
+    /// The value's JSON text.
+    pub value: &'a str,
+}
+
+impl<'a> Member<'a> {
+    /// The key, escapes resolved.
+    pub fn key(&self) -> Cow<'a, str> {
+        let inner = self
+            .raw_key
+            .get(1..self.raw_key.len().saturating_sub(1))
+            .unwrap_or_default();
+        if !inner.contains('\\') {
+            return Cow::Borrowed(inner);
+        }
+        // Valid JSON text already; only a lone surrogate escape can still be refused.
+        serde_json::from_str::<String>(self.raw_key).map_or(Cow::Borrowed(inner), Cow::Owned)
+    }
+
+    /// The members of this member's value (when it is an object), among `all` (the list
+    /// this member came from).
+    pub fn children<'m>(&self, all: &'m [Member<'a>]) -> impl Iterator<Item = &'m Member<'a>> {
+        let (start, end) = span_of(self.value);
+        let depth = self.depth + 1;
+        all.iter().filter(move |m| {
+            let (s, e) = span_of(m.value);
+            m.depth == depth && s >= start && e <= end
+        })
+    }
+}
+
+fn span_of(text: &str) -> (usize, usize) {
+    let start = text.as_ptr() as usize;
+    (start, start + text.len())
+}
+
+/// Checks that `src` is exactly one JSON value (as [`is_json`] does) and lists the members
+/// of its objects down to `depth` (1: the document's own members), in the order their
+/// keys appear; `None` when `src` is not JSON. One pass, so a message and the objects
+/// inside it are read once.
+pub fn members(src: &str, depth: u32) -> Option<Vec<Member<'_>>> {
+    let mut scan = Scan::<false>::new(src.as_bytes());
+    scan.record = depth;
+    scan.document()?;
+    scan.members
+        .iter()
+        .map(|m| {
+            Some(Member {
+                depth: m.depth,
+                raw_key: src.get(m.key.0..m.key.1)?,
+                value: src.get(m.value.0..m.value.1)?,
+            })
+        })
+        .collect()
+}
+
 /// Undoes [`prepare`]'s escaping: drops the backslash before every `"` and `\\`.
 fn unescape(escaped: &str) -> Option<String> {
     let mut out = Vec::with_capacity(escaped.len());
@@ -107,6 +169,19 @@ struct Scan<'s, const ESCAPE: bool> {
     overflow: bool,
     /// Whether whitespace between tokens was skipped.
     spaced: bool,
+    /// Members of objects at most this deep are listed in `members` (0: none).
+    record: u32,
+    members: Vec<Span>,
+    /// Indexes in `members` of those whose value is being read, innermost last.
+    open: Vec<usize>,
+}
+
+/// Where a member is: its key with the quotes, its value, and how deep its object is.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    depth: u32,
+    key: (usize, usize),
+    value: (usize, usize),
 }
 
 impl<'s, const ESCAPE: bool> Scan<'s, ESCAPE> {
@@ -124,6 +199,9 @@ impl<'s, const ESCAPE: bool> Scan<'s, ESCAPE> {
             len: 0,
             overflow: false,
             spaced: false,
+            record: 0,
+            members: Vec::new(),
+            open: Vec::new(),
         }
     }
 
@@ -170,7 +248,15 @@ impl<'s, const ESCAPE: bool> Scan<'s, ESCAPE> {
         }
     }
 
+    /// The whole text is one value, with nothing but whitespace around it.
     fn document(&mut self) -> Option<()> {
+        self.value()?;
+        self.ws();
+        (self.i == self.b.len()).then_some(())
+    }
+
+    /// One value at the cursor; the cursor ends right after it.
+    fn value(&mut self) -> Option<()> {
         // Open containers: bit `depth - 1` of `objects` is set for an object.
         let mut objects = 0u128;
         let mut depth = 0u32;
@@ -193,7 +279,7 @@ impl<'s, const ESCAPE: bool> Scan<'s, ESCAPE> {
                         objects = (objects << 1) | u128::from(object);
                         depth += 1;
                         if object {
-                            self.key()?;
+                            self.key(depth)?;
                         }
                         continue 'value;
                     }
@@ -207,18 +293,21 @@ impl<'s, const ESCAPE: bool> Scan<'s, ESCAPE> {
             }
             // A value ended: close containers until one continues.
             loop {
-                self.ws();
                 if depth == 0 {
-                    return (self.i == self.b.len()).then_some(());
+                    return Some(());
                 }
                 let object = objects & 1 == 1;
+                if object && depth <= self.record {
+                    self.member_ends();
+                }
+                self.ws();
                 let c = *self.b.get(self.i)?;
                 match (c, object) {
                     (b',', true) => {
                         self.put(c);
                         self.i += 1;
                         self.ws();
-                        self.key()?;
+                        self.key(depth)?;
                         continue 'value;
                     }
                     (b',', false) => {
@@ -246,19 +335,37 @@ impl<'s, const ESCAPE: bool> Scan<'s, ESCAPE> {
         }
     }
 
-    /// An object key and its colon.
-    fn key(&mut self) -> Option<()> {
+    /// An object key and its colon, in an object `depth` deep.
+    fn key(&mut self, depth: u32) -> Option<()> {
         if self.b.get(self.i) != Some(&b'"') {
             return None;
         }
+        let start = self.i;
         self.string()?;
+        let end = self.i;
         self.ws();
         if self.b.get(self.i) != Some(&b':') {
             return None;
         }
         self.put(b':');
         self.i += 1;
+        if depth <= self.record {
+            self.ws();
+            self.open.push(self.members.len());
+            self.members.push(Span {
+                depth,
+                key: (start, end),
+                value: (self.i, self.i),
+            });
+        }
         Some(())
+    }
+
+    /// The value of the innermost member being read ends at the cursor.
+    fn member_ends(&mut self) {
+        if let Some(m) = self.open.pop().and_then(|k| self.members.get_mut(k)) {
+            m.value.1 = self.i;
+        }
     }
 
     /// A string at the cursor (known to be at its `"`), written with its quotes escaped.

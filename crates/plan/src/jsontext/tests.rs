@@ -204,3 +204,93 @@ fn agrees_with_serde_on_mutations() {
         }
     }
 }
+
+/// The object `value` as our members list it (last duplicate wins, as in serde_json).
+fn object_from(all: &[Member<'_>], parent: Option<&Member<'_>>) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    let members: Vec<&Member<'_>> = match parent {
+        Some(p) => p.children(all).collect(),
+        None => all.iter().filter(|m| m.depth == 1).collect(),
+    };
+    for m in members {
+        let value = serde_json::from_str(m.value).unwrap_or_else(|e| panic!("{e}: {m:?}"));
+        map.insert(m.key().into_owned(), value);
+    }
+    serde_json::Value::Object(map)
+}
+
+#[test]
+fn members_are_located_like_serde_reads_them() {
+    let doc = r#" {"jsonrpc":"2.0", "id" : 7,"method":"tools\/call","params":{"name":"get","arguments":{"id":"a\"b","n":[1,{"deep":true}],"e":{}},"_meta":null},"a\u0062":1,"id":8} "#;
+    let all = members(doc, 3).unwrap();
+    let value: serde_json::Value = serde_json::from_str(doc).unwrap();
+    assert_eq!(object_from(&all, None), value);
+    let params = all.iter().find(|m| m.key() == "params").unwrap();
+    assert_eq!(object_from(&all, Some(params)), value["params"]);
+    let arguments = params
+        .children(&all)
+        .find(|m| m.key() == "arguments")
+        .unwrap();
+    assert_eq!(
+        arguments.value,
+        r#"{"id":"a\"b","n":[1,{"deep":true}],"e":{}}"#
+    );
+    assert_eq!(
+        object_from(&all, Some(arguments)),
+        value["params"]["arguments"]
+    );
+    // Depth 4 (inside "n") is not listed; keys are unescaped.
+    assert!(all.iter().all(|m| m.depth <= 3 && m.key() != "deep"));
+    assert!(
+        all.iter()
+            .any(|m| m.key() == "ab" && m.raw_key == r#""a\u0062""#)
+    );
+    assert_eq!(members("[1,2]", 3).unwrap().len(), 0);
+    assert_eq!(members("{}", 3).unwrap().len(), 0);
+    assert!(members(r#"{"a":1,}"#, 3).is_none());
+    assert!(members("", 1).is_none());
+}
+
+#[test]
+fn members_agree_with_serde_on_mutations() {
+    let seed = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t","arguments":{"id":"x\"y","body":{"k":[1,2],"s":"v"}}},"x":null}"#;
+    let alphabet: &[u8] = b" {}[]\",:\\0123456789tnulaxyz";
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..20_000 {
+        let mut doc = seed.as_bytes().to_vec();
+        for _ in 0..=(next() % 2) {
+            let at = (next() as usize) % doc.len();
+            doc[at] = alphabet[(next() as usize) % alphabet.len()];
+        }
+        let Ok(text) = std::str::from_utf8(&doc) else {
+            continue;
+        };
+        let ours = members(text, 2);
+        let theirs = serde_json::from_str::<serde_json::Value>(text);
+        assert_eq!(ours.is_some(), theirs.is_ok(), "{text}");
+        let (Some(all), Ok(value)) = (ours, theirs) else {
+            continue;
+        };
+        if value.is_object() {
+            assert_eq!(object_from(&all, None), value, "{text}");
+            for m in all
+                .iter()
+                .filter(|m| m.depth == 1 && m.value.starts_with('{'))
+            {
+                assert_eq!(
+                    object_from(&all, Some(m)),
+                    value[m.key().as_ref()],
+                    "{text}"
+                );
+            }
+        } else {
+            assert!(all.is_empty(), "{text}");
+        }
+    }
+}
