@@ -13,12 +13,11 @@ use std::task::{Context, Poll};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::future::{AbortHandle, Abortable};
-use naftiko_plan::{Answer, AnswerBody, RawJsonArgs, RawObject};
-use serde::Deserialize;
-use serde_json::value::RawValue;
+use naftiko_plan::jsontext::Member;
+use naftiko_plan::{Answer, AnswerBody, RawJsonArgs};
 
 use crate::catalog::Catalog;
-use crate::jsonrpc::{RpcError, push_str_json, to_json};
+use crate::jsonrpc::{Params, RpcError, push_str_json, string_or_null, to_json};
 use crate::schema::check_arguments;
 use naftiko_plan::jsontext::{Prepared, prepare};
 
@@ -69,34 +68,65 @@ pub(crate) enum CallOutcome {
     Cancelled,
 }
 
-#[derive(Deserialize)]
-struct CallParams<'a> {
-    #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
-    /// Read in the same pass as the name: the members are located, not parsed.
-    #[serde(default, borrow)]
-    arguments: Option<RawObject<'a>>,
+/// `tools/call`'s params as far as the call needs them: the tool name and, when given
+/// and not `null`, the `arguments` member (its members were located with the message).
+struct CallParams<'m> {
+    name: Option<Cow<'m, str>>,
+    arguments: Option<&'m Member<'m>>,
+}
+
+impl<'m> CallParams<'m> {
+    /// Reads the params as serde would read `{name?: string, arguments?: any}`: unknown
+    /// members ignored, a known one twice or a name that is not a string refused.
+    fn read(params: Params<'m>) -> Result<Self, String> {
+        if !params.get().starts_with('{') {
+            return Err("params must be an object".to_owned());
+        }
+        let mut out = Self {
+            name: None,
+            arguments: None,
+        };
+        let (mut name_seen, mut arguments_seen) = (false, false);
+        for m in params.members() {
+            match m.key().as_ref() {
+                "name" => {
+                    if std::mem::replace(&mut name_seen, true) {
+                        return Err("duplicate field `name`".to_owned());
+                    }
+                    out.name = string_or_null(m.value)
+                        .map_err(|()| "the tool name must be a string".to_owned())?;
+                }
+                "arguments" => {
+                    if std::mem::replace(&mut arguments_seen, true) {
+                        return Err("duplicate field `arguments`".to_owned());
+                    }
+                    out.arguments = (m.value != "null").then_some(m);
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// Runs `tools/call`. `extra` is appended inside the result object.
 pub(crate) async fn call(
     catalog: &Catalog,
-    id: &RawValue,
-    params: Option<&RawValue>,
+    id: &str,
+    params: Option<Params<'_>>,
     inflight: Option<&Inflight>,
     extra: &str,
 ) -> CallOutcome {
     let Some(params) = params else {
         return CallOutcome::Error(RpcError::invalid_params("Invalid params: missing params"));
     };
-    let text = params.get();
-    let params: CallParams<'_> = match serde_json::from_str(text) {
+    let call = match CallParams::read(params) {
         Ok(p) => p,
         Err(e) => {
             return CallOutcome::Error(RpcError::invalid_params(format!("Invalid params: {e}")));
         }
     };
-    let Some(name) = params.name else {
+    let Some(name) = call.name else {
         return CallOutcome::Error(RpcError::invalid_params(
             "Invalid params: missing tool name",
         ));
@@ -106,10 +136,13 @@ pub(crate) async fn call(
     };
     // From 2025-11-25 bad arguments are tool errors (the model can read and fix them), and
     // a result is never wrong for older clients either.
-    let args = match params.arguments {
+    let args = match call.arguments {
         None => RawJsonArgs::default(),
-        Some(RawObject::Object(members)) => RawJsonArgs::from_members(text, members),
-        Some(RawObject::NotObject) => {
+        Some(arguments) if arguments.value.starts_with('{') => RawJsonArgs::from_members(
+            arguments.value,
+            params.members_of(arguments).map(|m| (m.key(), m.value)),
+        ),
+        Some(_) => {
             return CallOutcome::Result(tool_error(
                 &format!("invalid arguments for tool '{name}': arguments must be a JSON object"),
                 extra,
@@ -123,7 +156,7 @@ pub(crate) async fn call(
         ));
     }
     let (handle, registration) = AbortHandle::new_pair();
-    let registered = inflight.map(|f| (f, f.register(id.get(), handle)));
+    let registered = inflight.map(|f| (f, f.register(id, handle)));
     let unit = Arc::clone(&tool.unit);
     let run = Abortable::new(async move { unit.invoke(&args).await }, registration);
     let outcome = if tool.hints.read_only {
@@ -137,7 +170,7 @@ pub(crate) async fn call(
         Detached::new(run).await
     };
     if let Some((f, seq)) = registered {
-        f.finish(id.get(), seq);
+        f.finish(id, seq);
     }
     match outcome {
         Ok(Ok(answer)) => CallOutcome::Result(render_answer(&answer, extra)),

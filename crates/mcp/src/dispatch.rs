@@ -12,8 +12,10 @@ use crate::McpSource;
 use crate::call::{CallOutcome, Inflight, call};
 use crate::catalog::{Catalog, CatalogCache};
 use crate::jsonrpc::{
-    Kind, Message, RpcError, Version, error_response, push_str_json, write_result,
+    Kind, Message, Params, RpcError, Version, error_response, push_str_json, string_or_null,
+    write_result,
 };
+use naftiko_plan::jsontext::Member;
 
 /// The server behind every transport of one adapter.
 pub(crate) struct Core {
@@ -45,7 +47,7 @@ pub(crate) enum Reply {
 
 impl Reply {
     /// The JSON-RPC response text, if anything is to be sent.
-    pub(crate) fn into_text(self, id: &RawValue) -> Option<String> {
+    pub(crate) fn into_text(self, id: &str) -> Option<String> {
         match self {
             Self::Ok(s) => Some(s),
             Self::Err(e) => Some(error_response(Some(id), &e)),
@@ -72,22 +74,26 @@ struct CancelParams<'a> {
     request_id: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
-struct MetaParams<'a> {
-    #[serde(default, borrow, rename = "_meta")]
-    meta: Option<RequestMeta<'a>>,
-}
-
-#[derive(Deserialize)]
-struct RequestMeta<'a> {
-    #[serde(default, borrow, rename = "io.modelcontextprotocol/protocolVersion")]
-    protocol_version: Option<Cow<'a, str>>,
+/// The only member of `params` named `key`; `None` when absent or given twice (serde
+/// refused duplicate fields when these were read into structs).
+pub(crate) fn only_member<'m>(
+    members: impl Iterator<Item = &'m Member<'m>>,
+    key: &str,
+) -> Option<&'m Member<'m>> {
+    let mut found = members.filter(|m| m.key() == key);
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
 }
 
 /// The 2026-07-28 `_meta` protocol version of a request, if it names one.
-pub(crate) fn meta_version(params: Option<&RawValue>) -> Option<String> {
-    let p: MetaParams<'_> = serde_json::from_str(params?.get()).ok()?;
-    p.meta?.protocol_version.map(Cow::into_owned)
+pub(crate) fn meta_version(params: Option<Params<'_>>) -> Option<String> {
+    let params = params?;
+    let meta = only_member(params.members(), "_meta")?;
+    let version = only_member(
+        params.members_of(meta),
+        "io.modelcontextprotocol/protocolVersion",
+    )?;
+    string_or_null(version.value).ok()?.map(Cow::into_owned)
 }
 
 impl Core {
@@ -107,8 +113,8 @@ impl Core {
     pub(crate) fn initialize(
         &self,
         catalog: &Catalog,
-        id: &RawValue,
-        params: Option<&RawValue>,
+        id: &str,
+        params: Option<Params<'_>>,
         list_changed: bool,
     ) -> (Version, String) {
         let requested = params
@@ -138,9 +144,9 @@ impl Core {
     pub(crate) async fn request(
         &self,
         ctx: Ctx<'_>,
-        id: &RawValue,
+        id: &str,
         method: &str,
-        params: Option<&RawValue>,
+        params: Option<Params<'_>>,
     ) -> Reply {
         let catalog = ctx.catalog;
         let extra = extras(ctx.version, catalog);
@@ -192,7 +198,7 @@ impl Core {
         &self,
         inflight: Option<&Inflight>,
         method: &str,
-        params: Option<&RawValue>,
+        params: Option<Params<'_>>,
     ) {
         if method == "notifications/cancelled" {
             let request_id = params

@@ -139,7 +139,6 @@ impl IntoResponse for HttpError {
                 None,
             ),
         };
-        let id = id.and_then(|s| serde_json::value::RawValue::from_string(s).ok());
         json_response(status, error_response(id.as_deref(), &error))
     }
 }

@@ -16,18 +16,19 @@ use base64::engine::general_purpose::STANDARD;
 use futures_util::stream;
 use http::header::{self, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, StatusCode};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::catalog::Catalog;
-use crate::dispatch::{Core, Ctx, Reply, meta_version};
+use crate::dispatch::{Core, Ctx, Reply, meta_version, only_member};
 use crate::error::{HttpError, json_response, rpc_status};
 use crate::guard::{Guard, accepts};
 use crate::jsonrpc::{
-    HEADER_MISMATCH, Kind, Message, RpcError, Version, error_response, from_serde,
+    HEADER_MISMATCH, Kind, Message, Params, RpcError, Version, error_response, from_serde,
+    string_or_null,
 };
 use crate::session::{Session, Sessions};
 use crate::{McpConfig, McpSource, Notifier};
+use std::borrow::Cow;
 
 const SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
 const PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
@@ -221,7 +222,7 @@ impl App {
     ) -> Result<Response, HttpError> {
         let msg = Message::parse(bytes).map_err(HttpError::rpc)?;
         let kind = msg.kind().map_err(|error| HttpError::Rpc {
-            id: msg.id().map(|i| i.get().to_owned()),
+            id: msg.id().map(str::to_owned),
             error,
         })?;
         let modern = version.is_some_and(|v| !v.has_handshake());
@@ -285,12 +286,12 @@ impl App {
         h: &HeaderMap,
         header: Option<Version>,
         catalog: &Catalog,
-        id: &RawValue,
+        id: &str,
         method: &str,
-        params: Option<&RawValue>,
+        params: Option<Params<'_>>,
     ) -> Result<Response, HttpError> {
         let mismatch = |what: String| HttpError::Rpc {
-            id: Some(id.get().to_owned()),
+            id: Some(id.to_owned()),
             error: RpcError::new(HEADER_MISMATCH, format!("Header mismatch: {what}")),
         };
         if let Some(m) = h
@@ -321,7 +322,7 @@ impl App {
         }
         let version = match (meta.as_deref(), header) {
             (Some(m), _) => Version::parse(m).ok_or_else(|| HttpError::Rpc {
-                id: Some(id.get().to_owned()),
+                id: Some(id.to_owned()),
                 error: RpcError::unsupported_version(m),
             })?,
             (None, Some(v)) => v,
@@ -425,7 +426,7 @@ impl App {
 }
 
 /// The HTTP answer to one request's reply.
-fn reply_response(h: &HeaderMap, reply: Reply, id: &RawValue, modern: bool) -> Response {
+fn reply_response(h: &HeaderMap, reply: Reply, id: &str, modern: bool) -> Response {
     match reply {
         Reply::Ok(body) => json_response(StatusCode::OK, body),
         Reply::Err(e) => json_response(rpc_status(e.code, modern), error_response(Some(id), &e)),
@@ -438,14 +439,9 @@ fn reply_response(h: &HeaderMap, reply: Reply, id: &RawValue, modern: bool) -> R
     }
 }
 
-#[derive(Deserialize)]
-struct NameOnly {
-    #[serde(default)]
-    name: Option<String>,
-}
-
-fn tool_name(params: Option<&RawValue>) -> Option<String> {
-    serde_json::from_str::<NameOnly>(params?.get()).ok()?.name
+fn tool_name(params: Option<Params<'_>>) -> Option<String> {
+    let name = only_member(params?.members(), "name")?;
+    string_or_null(name.value).ok()?.map(Cow::into_owned)
 }
 
 /// A mirrored header value, decoding the `=?base64?...?=` form.

@@ -1,12 +1,11 @@
 //! JSON-RPC 2.0 framing: protocol versions, a borrowed message parser (ids and params stay
-//! raw text, so a request is parsed once), error objects and response writers that write
+//! raw text, and one pass locates the members of a request down to its arguments), error objects and response writers that write
 //! straight into the output string.
 
 use std::borrow::Cow;
 
-use serde::{Deserialize, Deserializer};
+use naftiko_plan::jsontext::{self, Member};
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 /// An MCP protocol revision this server speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -56,52 +55,138 @@ impl Version {
     }
 }
 
-/// One JSON-RPC message as sent, fields borrowed from the request bytes.
-#[derive(Debug, Deserialize)]
+/// One JSON-RPC message as sent, fields borrowed from the request bytes. Ids and params
+/// stay JSON text (`"null"` for an explicit null: `"id": null` is not the same as no id).
+#[derive(Debug)]
 pub(crate) struct Message<'a> {
-    #[serde(default, borrow)]
     jsonrpc: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "present")]
-    id: Option<&'a RawValue>,
-    #[serde(default, borrow)]
+    id: Option<&'a str>,
     method: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "present")]
-    params: Option<&'a RawValue>,
-    #[serde(default, borrow, deserialize_with = "present")]
-    result: Option<&'a RawValue>,
-    #[serde(default, borrow, deserialize_with = "present")]
-    error: Option<&'a RawValue>,
+    /// Index of the `params` member in `members`.
+    params: Option<usize>,
+    result: Option<&'a str>,
+    error: Option<&'a str>,
+    /// The members of the message, of its params and of their objects (three levels),
+    /// located by the one pass that checked the text.
+    members: Vec<Member<'a>>,
 }
 
-/// Keeps an explicit `null` as `Some("null")`: `"id": null` is not the same as no id.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&RawValue>::deserialize(d).map(Some)
+/// A request's `params`: its JSON text, and the members located in it by the message's pass.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Params<'m> {
+    member: &'m Member<'m>,
+    all: &'m [Member<'m>],
+}
+
+impl<'m> Params<'m> {
+    /// The JSON text.
+    pub(crate) fn get(&self) -> &'m str {
+        self.member.value
+    }
+
+    /// Its members, when it is an object (keys in document order).
+    pub(crate) fn members(&self) -> impl Iterator<Item = &'m Member<'m>> + use<'m> {
+        self.member.children(self.all)
+    }
+
+    /// The members of one of its members' value, when that is an object.
+    pub(crate) fn members_of(
+        &self,
+        m: &Member<'m>,
+    ) -> impl Iterator<Item = &'m Member<'m>> + use<'m> {
+        m.children(self.all)
+    }
 }
 
 /// What a well-formed message is.
 #[derive(Debug)]
 pub(crate) enum Kind<'m> {
     Request {
-        id: &'m RawValue,
+        id: &'m str,
         method: &'m str,
-        params: Option<&'m RawValue>,
+        params: Option<Params<'m>>,
     },
     Notification {
         method: &'m str,
-        params: Option<&'m RawValue>,
+        params: Option<Params<'m>>,
     },
     /// A response to a request we never send; accepted and ignored.
     Response,
 }
 
+/// A JSON string member's text, or `None` for `null`; `Err` for any other JSON type.
+pub(crate) fn string_or_null(value: &str) -> Result<Option<Cow<'_, str>>, ()> {
+    if value == "null" {
+        return Ok(None);
+    }
+    let inner = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .ok_or(())?;
+    if !inner.contains('\\') {
+        return Ok(Some(Cow::Borrowed(inner)));
+    }
+    serde_json::from_str::<String>(value)
+        .map(|s| Some(Cow::Owned(s)))
+        .map_err(|_| ())
+}
+
 impl<'a> Message<'a> {
     /// Parses one message; the error tells a syntax error (-32700) from a wrong shape (-32600).
+    ///
+    /// One validating pass over the text locates every member down to the tool arguments'
+    /// own, so nothing of a request is scanned twice. The rules are serde's for the
+    /// struct this was: unknown members are ignored, a known one twice or of the wrong
+    /// type makes the message invalid, `null` is as good as absent for strings.
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self, RpcError> {
-        serde_json::from_slice(bytes).map_err(|e| from_serde(&e))
+        let not_json = || RpcError::parse("Parse error: the body is not valid JSON");
+        let text = std::str::from_utf8(bytes).map_err(|_| not_json())?;
+        let members = jsontext::members(text, 3).ok_or_else(not_json)?;
+        let wrong = || RpcError::invalid_request("Invalid Request: not a JSON-RPC message");
+        if !text
+            .trim_start_matches([' ', '\n', '\r', '\t'])
+            .starts_with('{')
+        {
+            return Err(wrong());
+        }
+        let mut msg = Message {
+            jsonrpc: None,
+            id: None,
+            method: None,
+            params: None,
+            result: None,
+            error: None,
+            members: Vec::new(),
+        };
+        let mut seen = [false; 6];
+        for (k, m) in members.iter().enumerate().filter(|(_, m)| m.depth == 1) {
+            let slot = match m.key().as_ref() {
+                "jsonrpc" => 0,
+                "id" => 1,
+                "method" => 2,
+                "params" => 3,
+                "result" => 4,
+                "error" => 5,
+                _ => continue,
+            };
+            if std::mem::replace(&mut seen[slot], true) {
+                return Err(wrong());
+            }
+            match slot {
+                0 => msg.jsonrpc = string_or_null(m.value).map_err(|()| wrong())?,
+                1 => msg.id = Some(m.value),
+                2 => msg.method = string_or_null(m.value).map_err(|()| wrong())?,
+                3 => msg.params = Some(k),
+                4 => msg.result = Some(m.value),
+                _ => msg.error = Some(m.value),
+            }
+        }
+        msg.members = members;
+        Ok(msg)
     }
 
     /// The id, when it is usable for an error answer (a string or a number).
-    pub(crate) fn id(&self) -> Option<&RawValue> {
+    pub(crate) fn id(&self) -> Option<&'a str> {
         self.id.filter(|id| valid_id(id))
     }
 
@@ -112,7 +197,14 @@ impl<'a> Message<'a> {
                 "Invalid Request: jsonrpc must be \"2.0\"",
             ));
         }
-        let params = self.params.filter(|p| p.get() != "null");
+        let params = self
+            .params
+            .and_then(|k| self.members.get(k))
+            .filter(|p| p.value != "null")
+            .map(|member| Params {
+                member,
+                all: &self.members,
+            });
         match (&self.method, self.id) {
             (Some(method), Some(id)) if valid_id(id) => Ok(Kind::Request { id, method, params }),
             (Some(_), Some(_)) => Err(RpcError::invalid_request(
@@ -125,8 +217,8 @@ impl<'a> Message<'a> {
     }
 }
 
-fn valid_id(id: &RawValue) -> bool {
-    matches!(id.get().as_bytes().first(), Some(b'"' | b'-' | b'0'..=b'9'))
+fn valid_id(id: &str) -> bool {
+    matches!(id.as_bytes().first(), Some(b'"' | b'-' | b'0'..=b'9'))
 }
 
 /// Maps a serde failure to -32700 (not JSON) or -32600 (JSON of the wrong shape).
@@ -194,18 +286,18 @@ impl RpcError {
 }
 
 /// Appends `{"jsonrpc":"2.0","id":ID,"result":RESULT}`; `result` is already JSON.
-pub(crate) fn write_result(out: &mut String, id: &RawValue, result: &str) {
+pub(crate) fn write_result(out: &mut String, id: &str, result: &str) {
     out.push_str("{\"jsonrpc\":\"2.0\",\"id\":");
-    out.push_str(id.get());
+    out.push_str(id);
     out.push_str(",\"result\":");
     out.push_str(result);
     out.push('}');
 }
 
 /// Appends an error response; without a usable id the id is `null`.
-pub(crate) fn write_error(out: &mut String, id: Option<&RawValue>, e: &RpcError) {
+pub(crate) fn write_error(out: &mut String, id: Option<&str>, e: &RpcError) {
     out.push_str("{\"jsonrpc\":\"2.0\",\"id\":");
-    out.push_str(id.map_or("null", RawValue::get));
+    out.push_str(id.unwrap_or("null"));
     out.push_str(",\"error\":{\"code\":");
     out.push_str(&e.code.to_string());
     out.push_str(",\"message\":");
@@ -218,7 +310,7 @@ pub(crate) fn write_error(out: &mut String, id: Option<&RawValue>, e: &RpcError)
 }
 
 /// An error response as a new string.
-pub(crate) fn error_response(id: Option<&RawValue>, e: &RpcError) -> String {
+pub(crate) fn error_response(id: Option<&str>, e: &RpcError) -> String {
     let mut out = String::with_capacity(96 + e.message.len());
     write_error(&mut out, id, e);
     out
@@ -310,8 +402,66 @@ mod tests {
         assert_eq!(m.kind().unwrap_err().code, INVALID_REQUEST);
         assert_eq!(Message::parse(b"{").unwrap_err().code, PARSE_ERROR);
         assert_eq!(
+            Message::parse(b"{\"jsonrpc\":\"2.0\",\"method\":\"\xff\"}")
+                .unwrap_err()
+                .code,
+            PARSE_ERROR
+        );
+        assert_eq!(
             Message::parse(br#"{"method":5}"#).unwrap_err().code,
             INVALID_REQUEST
+        );
+    }
+
+    #[test]
+    fn reads_members_as_serde_read_the_struct() {
+        let invalid = |body: &str| {
+            Message::parse(body.as_bytes())
+                .map(|_| ())
+                .unwrap_err()
+                .code
+        };
+        // A known member twice, or of the wrong type, or not an object at all.
+        for body in [
+            r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","method":"ping"}"#,
+            r#"{"jsonrpc":2,"id":1,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":["ping"]}"#,
+            "[1]",
+            "\"ping\"",
+            "null",
+        ] {
+            assert_eq!(invalid(body), INVALID_REQUEST, "{body}");
+        }
+        // Unknown members are ignored, escapes resolved, null strings are absent.
+        let m = Message::parse(
+            br#" {"x":{"y":1},"jsonrpc":"2.0","id":"a\"b","method":"tools\/call","params":{"name":"t","arguments":{"k":[1,2],"s":"v"}}} "#,
+        )
+        .unwrap();
+        let Kind::Request { id, method, params } = m.kind().unwrap() else {
+            panic!("not a request");
+        };
+        assert_eq!((id, method), (r#""a\"b""#, "tools/call"));
+        let params = params.unwrap();
+        assert_eq!(
+            params.get(),
+            r#"{"name":"t","arguments":{"k":[1,2],"s":"v"}}"#
+        );
+        let keys: Vec<String> = params.members().map(|m| m.key().into_owned()).collect();
+        assert_eq!(keys, ["name", "arguments"]);
+        let arguments = params.members().find(|m| m.key() == "arguments").unwrap();
+        let inner: Vec<(String, &str)> = params
+            .members_of(arguments)
+            .map(|m| (m.key().into_owned(), m.value))
+            .collect();
+        assert_eq!(
+            inner,
+            [("k".to_owned(), "[1,2]"), ("s".to_owned(), r#""v""#)]
+        );
+        let m = Message::parse(br#"{"jsonrpc":"2.0","id":1,"method":null}"#).unwrap();
+        assert_eq!(
+            m.kind().unwrap_err().message,
+            "Invalid Request: missing method"
         );
     }
 }

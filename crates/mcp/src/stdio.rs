@@ -198,8 +198,7 @@ impl<'a> Conn<'a> {
         let Some(catalog) = self.core.catalog() else {
             let id = Message::parse(line.as_bytes())
                 .ok()
-                .and_then(|m| m.id().map(|i| i.get().to_owned()));
-            let id = id.and_then(|i| RawValue::from_string(i).ok());
+                .and_then(|m| m.id().map(str::to_owned));
             return Some(error_response(
                 id.as_deref(),
                 &RpcError::new(INTERNAL_ERROR, "this MCP adapter is no longer served"),

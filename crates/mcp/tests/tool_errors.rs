@@ -47,7 +47,42 @@ async fn unknown_tool_and_missing_params_are_protocol_errors() {
     )
     .await;
     assert_eq!(v["error"]["code"], -32602);
+    // Params of the wrong shape: not an object, a name that is not a string, a member twice.
+    for (id, params, why) in [
+        (6, r#"[1]"#, "Invalid params: params must be an object"),
+        (
+            7,
+            r#"{"name":7}"#,
+            "Invalid params: the tool name must be a string",
+        ),
+        (
+            8,
+            r#"{"name":"get-identity","name":"get-identity","arguments":{"id":"x"}}"#,
+            "Invalid params: duplicate field `name`",
+        ),
+    ] {
+        let body =
+            format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{params}}}"#);
+        let r = post_raw(&server.url(), &[("mcp-session-id", &session)], &body).await;
+        let v = r.json();
+        assert_eq!(v["id"], id, "{body}");
+        assert_eq!(v["error"]["code"], -32602, "{body}");
+        assert_eq!(v["error"]["message"], why, "{body}");
+    }
     assert_eq!(up.request_count(), 0);
+    // `arguments: null` is no arguments; escapes in names and keys are resolved.
+    let body = r#"{"jsonrpc":"2.0","id":9,"method":"tools\/call","params":{"name":"get-identit\u0079","arguments":{"\u0069d":"ab\"c"}}}"#;
+    let r = post_raw(&server.url(), &[("mcp-session-id", &session)], body).await;
+    assert_eq!(r.json()["result"]["isError"], false, "{}", r.body);
+    let seen = up.requests();
+    assert_eq!(seen.last().unwrap().path, "/admin/identities/ab%22c");
+    let body = r#"{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"get-identity","arguments":null}}"#;
+    let r = post_raw(&server.url(), &[("mcp-session-id", &session)], body).await;
+    assert!(
+        text(&r.json()["result"]).contains("missing required argument 'id'"),
+        "{}",
+        r.body
+    );
 }
 
 #[tokio::test]

@@ -66,29 +66,40 @@ pub struct RawJsonArgs {
 impl RawJsonArgs {
     /// Locates the members of a JSON object; `None` when `text` is not one JSON object.
     pub fn parse(text: &str) -> Option<Self> {
-        match serde_json::from_str(text).ok()? {
-            RawObject::Object(members) => Some(Self::from_members(text, members)),
-            RawObject::NotObject => None,
+        let trimmed = text.trim_matches([' ', '\n', '\r', '\t']);
+        if !trimmed.starts_with('{') {
+            return None;
         }
+        let all = crate::jsontext::members(trimmed, 1)?;
+        Some(Self::from_members(
+            trimmed,
+            all.iter().map(|m| (m.key(), m.value)),
+        ))
     }
 
-    /// Builds the arguments from members located by deserialising a [`RawObject`] out of
-    /// `text` — typically as one field of a larger message, so the object is scanned once.
+    /// Builds the arguments from members already located in `text` (keys, and values as
+    /// slices of `text`) — typically by [`crate::jsontext::members`] reading a whole
+    /// message, so the object is scanned once.
     ///
-    /// `text` must be the string the members were borrowed from; members that are not
-    /// (they cannot be found in it) are dropped.
-    pub fn from_members(text: &str, members: RawMembers<'_>) -> Self {
+    /// Values that are not slices of `text` are dropped.
+    pub fn from_members<'t>(
+        text: &'t str,
+        members: impl IntoIterator<Item = (std::borrow::Cow<'t, str>, &'t str)>,
+    ) -> Self {
         let base = text.as_ptr() as usize;
-        let mut out: Vec<(String, std::ops::Range<usize>)> = Vec::with_capacity(members.0.len());
+        let members = members.into_iter();
+        let mut out: Vec<(String, std::ops::Range<usize>)> =
+            Vec::with_capacity(members.size_hint().0);
         let mut index = std::collections::HashMap::new();
-        for (key, raw) in members.0 {
-            let Some(start) = (raw.get().as_ptr() as usize).checked_sub(base) else {
+        for (key, raw) in members {
+            let Some(start) = (raw.as_ptr() as usize).checked_sub(base) else {
                 continue;
             };
-            let range = start..start + raw.get().len();
+            let range = start..start + raw.len();
             if range.end > text.len() {
                 continue;
             }
+            let key = key.into_owned();
             // Few members (the usual case) are deduplicated by scanning.
             let seen = if out.len() < 16 {
                 out.iter().position(|(k, _)| *k == key)
@@ -163,70 +174,6 @@ impl Args for RawJsonArgs {
         let (_, range) = self.members.iter().find(|(k, _)| k == name)?;
         let raw = self.text.slice(range.clone());
         matches!(raw.first(), Some(b'{' | b'[')).then_some(raw)
-    }
-}
-
-/// A JSON object's members with their values left as text (keys in document order).
-#[derive(Debug, Default)]
-pub struct RawMembers<'a>(Vec<(String, &'a serde_json::value::RawValue)>);
-
-/// A JSON value that should be an object, read without parsing the members' values.
-#[derive(Debug)]
-pub enum RawObject<'a> {
-    /// It was an object.
-    Object(RawMembers<'a>),
-    /// It was something else (`null` included).
-    NotObject,
-}
-
-impl<'de: 'a, 'a> serde::Deserialize<'de> for RawObject<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
-            type Value = RawObject<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RawObject<'a>, A::Error> {
-                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(4));
-                while let Some(entry) = map.next_entry()? {
-                    out.push(entry);
-                }
-                Ok(RawObject::Object(RawMembers(out)))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<RawObject<'a>, A::Error> {
-                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(RawObject::NotObject)
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<RawObject<'a>, E> {
-                Ok(RawObject::NotObject)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<RawObject<'a>, E> {
-                Ok(RawObject::NotObject)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<RawObject<'a>, E> {
-                Ok(RawObject::NotObject)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<RawObject<'a>, E> {
-                Ok(RawObject::NotObject)
-            }
-            fn visit_str<E>(self, _: &str) -> Result<RawObject<'a>, E> {
-                Ok(RawObject::NotObject)
-            }
-            fn visit_unit<E>(self) -> Result<RawObject<'a>, E> {
-                Ok(RawObject::NotObject)
-            }
-            fn visit_none<E>(self) -> Result<RawObject<'a>, E> {
-                Ok(RawObject::NotObject)
-            }
-        }
-        d.deserialize_any(Visit(std::marker::PhantomData))
     }
 }
 

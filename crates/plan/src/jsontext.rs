@@ -108,7 +108,10 @@ impl<'a> Member<'a> {
 
     /// The members of this member's value (when it is an object), among `all` (the list
     /// this member came from).
-    pub fn children<'m>(&self, all: &'m [Member<'a>]) -> impl Iterator<Item = &'m Member<'a>> {
+    pub fn children<'m>(
+        &self,
+        all: &'m [Member<'a>],
+    ) -> impl Iterator<Item = &'m Member<'a>> + use<'a, 'm> {
         let (start, end) = span_of(self.value);
         let depth = self.depth + 1;
         all.iter().filter(move |m| {
@@ -128,7 +131,7 @@ fn span_of(text: &str) -> (usize, usize) {
 /// keys appear; `None` when `src` is not JSON. One pass, so a message and the objects
 /// inside it are read once.
 pub fn members(src: &str, depth: u32) -> Option<Vec<Member<'_>>> {
-    let mut scan = Scan::<false>::new(src.as_bytes());
+    let mut scan = Scan::<false, true>::new(src.as_bytes());
     scan.record = depth;
     scan.document()?;
     scan.members
@@ -156,7 +159,7 @@ fn unescape(escaped: &str) -> Option<String> {
 
 /// A validating pass over JSON text that, when `ESCAPE`, also writes the text compact and
 /// escaped as string contents.
-struct Scan<'s, const ESCAPE: bool> {
+struct Scan<'s, const ESCAPE: bool, const RECORD: bool = false> {
     b: &'s [u8],
     i: usize,
     /// Zeroed and indexed with [`SLACK`] spare bytes (when `ESCAPE`): a word is stored
@@ -169,7 +172,7 @@ struct Scan<'s, const ESCAPE: bool> {
     overflow: bool,
     /// Whether whitespace between tokens was skipped.
     spaced: bool,
-    /// Members of objects at most this deep are listed in `members` (0: none).
+    /// With `RECORD`, members of objects at most this deep are listed in `members`.
     record: u32,
     members: Vec<Span>,
     /// Indexes in `members` of those whose value is being read, innermost last.
@@ -184,7 +187,7 @@ struct Span {
     value: (usize, usize),
 }
 
-impl<'s, const ESCAPE: bool> Scan<'s, ESCAPE> {
+impl<'s, const ESCAPE: bool, const RECORD: bool> Scan<'s, ESCAPE, RECORD> {
     fn new(b: &'s [u8]) -> Self {
         // Escaping at most doubles the text.
         let out = if ESCAPE {
@@ -297,7 +300,7 @@ impl<'s, const ESCAPE: bool> Scan<'s, ESCAPE> {
                     return Some(());
                 }
                 let object = objects & 1 == 1;
-                if object && depth <= self.record {
+                if RECORD && object && depth <= self.record {
                     self.member_ends();
                 }
                 self.ws();
@@ -349,7 +352,7 @@ impl<'s, const ESCAPE: bool> Scan<'s, ESCAPE> {
         }
         self.put(b':');
         self.i += 1;
-        if depth <= self.record {
+        if RECORD && depth <= self.record {
             self.ws();
             self.open.push(self.members.len());
             self.members.push(Span {

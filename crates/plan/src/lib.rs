@@ -22,7 +22,7 @@ mod tools;
 mod unit;
 mod values;
 
-pub use args::{ArgValue, Args, JsonArgs, RawJsonArgs, RawMembers, RawObject};
+pub use args::{ArgValue, Args, JsonArgs, RawJsonArgs};
 pub use compile::{CompileOptions, UpstreamFactory, compile, route_variables};
 pub use error::{Fault, InvokeError};
 pub use exposed::{McpAdapterPlan, RestAdapterPlan, RestResourcePlan};

@@ -118,6 +118,14 @@ pub async fn post(url: &str, extra: &[(&str, &str)], body: &Value) -> Resp {
     send("POST", url, &headers, &body.to_string()).await
 }
 
+/// POSTs a JSON-RPC body given as text (for bodies `json!` cannot write: duplicate keys,
+/// escapes) with the usual headers plus `extra`.
+pub async fn post_raw(url: &str, extra: &[(&str, &str)], body: &str) -> Resp {
+    let mut headers: Vec<(&str, &str)> = POST_HEADERS.to_vec();
+    headers.extend_from_slice(extra);
+    send("POST", url, &headers, body).await
+}
+
 pub fn initialize_body(version: &str) -> Value {
     json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":version,"capabilities":{},"clientInfo":{"name":"raw-test","version":"1"}}})
 }
