@@ -34,15 +34,17 @@ fn word_at(b: &[u8], i: usize) -> Option<u64> {
 
 /// The lane of the first `"`, `\\` or control character in `w`, if any.
 ///
-/// In each lane `(x - 1) & !x & 0x80` is set where `x` is zero (`(x - 0x20) & !x` where
-/// `x < 0x20`); the lowest set lane is exact (a false one can only follow a true one).
+/// `x ^ 0x02 < 0x21` holds exactly for `"` and the control characters (the XOR swaps
+/// `"` with the space and keeps 0x00..=0x1f among themselves), so two lane tests do:
+/// `(y - n) & !y & 0x80` is set in lanes where `y < n` (`y == 0` for the backslash).
+/// Only the lowest set lane is exact (a false one can only follow a true one), which is
+/// the one taken.
 #[inline(always)]
 fn first_stop(w: u64) -> Option<usize> {
-    let quote = w ^ (ONES * u64::from(b'"'));
+    let quote_or_control = w ^ (ONES * 0x02);
     let slash = w ^ (ONES * u64::from(b'\\'));
-    let hits = ((quote.wrapping_sub(ONES) & !quote)
-        | (slash.wrapping_sub(ONES) & !slash)
-        | (w.wrapping_sub(ONES * 0x20) & !w))
+    let hits = ((quote_or_control.wrapping_sub(ONES * 0x21) & !quote_or_control)
+        | (slash.wrapping_sub(ONES) & !slash))
         & HIGHS;
     (hits != 0).then(|| (hits.trailing_zeros() / 8) as usize)
 }
@@ -332,7 +334,11 @@ impl<'s, const ESCAPE: bool, const RECORD: bool> Scan<'s, ESCAPE, RECORD> {
 
     #[inline(always)]
     fn ws(&mut self) {
-        while matches!(self.b.get(self.i), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+        // One comparison in the usual case: every token starts above the space.
+        while let Some(&c) = self.b.get(self.i)
+            && c <= b' '
+            && matches!(c, b' ' | b'\n' | b'\r' | b'\t')
+        {
             self.i += 1;
             self.spaced = true;
         }
