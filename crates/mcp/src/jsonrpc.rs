@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use naftiko_plan::jsontext::{self, Member};
+use naftiko_plan::jsontext::{self, Listing, Member};
 use serde_json::Value;
 
 /// An MCP protocol revision this server speaks.
@@ -66,8 +66,7 @@ pub(crate) struct Message<'a> {
     params: Option<usize>,
     result: Option<&'a str>,
     error: Option<&'a str>,
-    /// The members of the message, of its params and of their objects (three levels),
-    /// located by the one pass that checked the text.
+    /// The members read (see [`read_for`]), located by the one pass that checked the text.
     members: Vec<Member<'a>>,
 }
 
@@ -131,6 +130,20 @@ pub(crate) fn string_or_null(value: &str) -> Result<Option<Cow<'_, str>>, ()> {
         .map_err(|_| ())
 }
 
+/// The members a message is read for: the envelope's, those of `params` that requests
+/// here look at, the tool arguments and the `_meta` protocol version. Nothing else is
+/// listed, so junk members cost no memory.
+fn read_for(depth: u32, parent: Option<&str>, key: &str) -> Listing {
+    match (depth, parent, key) {
+        (1, _, "params") | (2, Some("params"), "arguments" | "_meta") => Listing::Members,
+        (1, _, "jsonrpc" | "id" | "method" | "result" | "error")
+        | (2, Some("params"), "name")
+        | (3, Some("arguments"), _)
+        | (3, Some("_meta"), "io.modelcontextprotocol/protocolVersion") => Listing::Member,
+        _ => Listing::Skip,
+    }
+}
+
 impl<'a> Message<'a> {
     /// Parses one message; the error tells a syntax error (-32700) from a wrong shape (-32600).
     ///
@@ -141,7 +154,7 @@ impl<'a> Message<'a> {
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self, RpcError> {
         let not_json = || RpcError::parse("Parse error: the body is not valid JSON");
         let text = std::str::from_utf8(bytes).map_err(|_| not_json())?;
-        let members = jsontext::members(text, 3).ok_or_else(not_json)?;
+        let members = jsontext::members(text, &read_for).ok_or_else(not_json)?;
         let wrong = || RpcError::invalid_request("Invalid Request: not a JSON-RPC message");
         if !text
             .trim_start_matches([' ', '\n', '\r', '\t'])
@@ -458,6 +471,22 @@ mod tests {
             inner,
             [("k".to_owned(), "[1,2]"), ("s".to_owned(), r#""v""#)]
         );
+        // Members nobody reads are checked but not listed.
+        let junk = format!(
+            r#"{{{}"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"other":{{"x":1}},"name":"t"}}}}"#,
+            r#""pad":[1,{"a":2}],"#.repeat(10_000)
+        );
+        let m = Message::parse(junk.as_bytes()).unwrap();
+        assert_eq!(m.members.len(), 5, "jsonrpc, id, method, params, name");
+        let Kind::Request { params, .. } = m.kind().unwrap() else {
+            panic!("not a request");
+        };
+        let keys: Vec<String> = params
+            .unwrap()
+            .members()
+            .map(|m| m.key().into_owned())
+            .collect();
+        assert_eq!(keys, ["name"]);
         let m = Message::parse(br#"{"jsonrpc":"2.0","id":1,"method":null}"#).unwrap();
         assert_eq!(
             m.kind().unwrap_err().message,

@@ -70,7 +70,7 @@ impl RawJsonArgs {
         if !trimmed.starts_with('{') {
             return None;
         }
-        let all = crate::jsontext::members(trimmed, 1)?;
+        let all = crate::jsontext::members(trimmed, &|_, _, _| crate::jsontext::Listing::Member)?;
         Some(Self::from_members(
             trimmed,
             all.iter().map(|m| (m.key(), m.value)),

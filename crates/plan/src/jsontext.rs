@@ -97,15 +97,7 @@ pub struct Member<'a> {
 impl<'a> Member<'a> {
     /// The key, escapes resolved.
     pub fn key(&self) -> Cow<'a, str> {
-        let inner = self
-            .raw_key
-            .get(1..self.raw_key.len().saturating_sub(1))
-            .unwrap_or_default();
-        if !inner.contains('\\') {
-            return Cow::Borrowed(inner);
-        }
-        // Valid JSON text already; only a lone surrogate escape can still be refused.
-        serde_json::from_str::<String>(self.raw_key).map_or(Cow::Borrowed(inner), Cow::Owned)
+        unquote(self.raw_key)
     }
 
     /// The members of this member's value (when it is an object), among `all` (the list
@@ -123,18 +115,47 @@ impl<'a> Member<'a> {
     }
 }
 
+/// The text of a valid JSON string literal, escapes resolved.
+fn unquote(raw: &str) -> Cow<'_, str> {
+    let inner = raw.get(1..raw.len().saturating_sub(1)).unwrap_or_default();
+    // Keys are short: a plain loop beats a call to `memchr`.
+    if !inner.bytes().any(|c| c == b'\\') {
+        return Cow::Borrowed(inner);
+    }
+    // Valid JSON text already; only a lone surrogate escape can still be refused.
+    serde_json::from_str::<String>(raw).map_or(Cow::Borrowed(inner), Cow::Owned)
+}
+
 fn span_of(text: &str) -> (usize, usize) {
     let start = text.as_ptr() as usize;
     (start, start + text.len())
 }
 
+/// Which members [`members`] lists: asked with a member's depth (1: the document's own),
+/// the key of the member whose value holds it (`None` at depth 1) and its own key, both
+/// with escapes resolved. Only the members of an object held by a member kept with
+/// [`Listing::Members`] are asked about, so a caller lists exactly the paths it reads.
+pub type Keep<'k> = &'k dyn Fn(u32, Option<&str>, &str) -> Listing;
+
+/// What [`members`] does with a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Not listed, nor anything inside it.
+    Skip,
+    /// Listed; what its value holds is not.
+    Member,
+    /// Listed, and the members of its value (when an object) are asked about in turn.
+    Members,
+}
+
 /// Checks that `src` is exactly one JSON value (as [`is_json`] does) and lists the members
-/// of its objects down to `depth` (1: the document's own members), in the order their
-/// keys appear; `None` when `src` is not JSON. One pass, so a message and the objects
-/// inside it are read once.
-pub fn members(src: &str, depth: u32) -> Option<Vec<Member<'_>>> {
+/// `keep` asks for, in the order their keys appear; `None` when `src` is not JSON. One
+/// pass, so a message and the objects inside it are read once, and what is listed is only
+/// what the caller reads: a hostile document of a million members costs no memory.
+pub fn members<'a>(src: &'a str, keep: Keep<'_>) -> Option<Vec<Member<'a>>> {
     let mut scan = Scan::<false, true>::new(src.as_bytes());
-    scan.record = depth;
+    scan.text = src;
+    scan.keep = keep;
     scan.document()?;
     scan.members
         .iter()
@@ -161,8 +182,10 @@ fn unescape(escaped: &str) -> Option<String> {
 
 /// A validating pass over JSON text that, when `ESCAPE`, also writes the text compact and
 /// escaped as string contents.
-struct Scan<'s, const ESCAPE: bool, const RECORD: bool = false> {
+struct Scan<'s, 'k, const ESCAPE: bool, const RECORD: bool = false> {
     b: &'s [u8],
+    /// `b` as text (with `RECORD`: keys are handed to `keep`).
+    text: &'s str,
     i: usize,
     /// Zeroed and indexed with [`SLACK`] spare bytes (when `ESCAPE`): a word is stored
     /// whole even when fewer of its bytes count, and the next write covers the rest.
@@ -174,8 +197,8 @@ struct Scan<'s, const ESCAPE: bool, const RECORD: bool = false> {
     overflow: bool,
     /// Whether whitespace between tokens was skipped.
     spaced: bool,
-    /// With `RECORD`, members of objects at most this deep are listed in `members`.
-    record: u32,
+    /// With `RECORD`: which members to list in `members`.
+    keep: Keep<'k>,
     members: Vec<Span>,
     /// Indexes in `members` of those whose value is being read, innermost last.
     open: Vec<usize>,
@@ -185,11 +208,13 @@ struct Scan<'s, const ESCAPE: bool, const RECORD: bool = false> {
 #[derive(Debug, Clone, Copy)]
 struct Span {
     depth: u32,
+    /// Whether the members of its value are asked about ([`Listing::Members`]).
+    open_inside: bool,
     key: (usize, usize),
     value: (usize, usize),
 }
 
-impl<'s, const ESCAPE: bool, const RECORD: bool> Scan<'s, ESCAPE, RECORD> {
+impl<'s, const ESCAPE: bool, const RECORD: bool> Scan<'s, '_, ESCAPE, RECORD> {
     fn new(b: &'s [u8]) -> Self {
         // Escaping at most doubles the text.
         let out = if ESCAPE {
@@ -204,7 +229,8 @@ impl<'s, const ESCAPE: bool, const RECORD: bool> Scan<'s, ESCAPE, RECORD> {
             len: 0,
             overflow: false,
             spaced: false,
-            record: 0,
+            text: "",
+            keep: &|_, _, _| Listing::Skip,
             members: Vec::new(),
             open: Vec::new(),
         }
@@ -302,8 +328,8 @@ impl<'s, const ESCAPE: bool, const RECORD: bool> Scan<'s, ESCAPE, RECORD> {
                     return Some(());
                 }
                 let object = objects & 1 == 1;
-                if RECORD && object && depth <= self.record {
-                    self.member_ends();
+                if RECORD && object {
+                    self.member_ends(depth);
                 }
                 self.ws();
                 let c = *self.b.get(self.i)?;
@@ -358,22 +384,45 @@ impl<'s, const ESCAPE: bool, const RECORD: bool> Scan<'s, ESCAPE, RECORD> {
         }
         self.put(b':');
         self.i += 1;
-        if RECORD && depth <= self.record {
-            self.ws();
-            self.open.push(self.members.len());
-            self.members.push(Span {
-                depth,
-                key: (start, end),
-                value: (self.i, self.i),
-            });
+        if RECORD {
+            let listing = self.wanted(depth, start, end);
+            if listing != Listing::Skip {
+                self.ws();
+                self.open.push(self.members.len());
+                self.members.push(Span {
+                    depth,
+                    open_inside: listing == Listing::Members,
+                    key: (start, end),
+                    value: (self.i, self.i),
+                });
+            }
         }
         Some(())
     }
 
-    /// The value of the innermost member being read ends at the cursor.
-    fn member_ends(&mut self) {
-        if let Some(m) = self.open.pop().and_then(|k| self.members.get_mut(k)) {
+    /// What `keep` says of the member at depth `depth` whose key is `text[start..end]`.
+    fn wanted(&self, depth: u32, start: usize, end: usize) -> Listing {
+        let parent = match self.open.last().and_then(|&k| self.members.get(k)) {
+            // The object is the value of the innermost member listed (not in an array).
+            Some(p) if p.depth + 1 == depth && p.open_inside => {
+                self.text.get(p.key.0..p.key.1).map(unquote)
+            }
+            _ if depth == 1 => None,
+            _ => return Listing::Skip,
+        };
+        let key = unquote(self.text.get(start..end).unwrap_or_default());
+        (self.keep)(depth, parent.as_deref(), &key)
+    }
+
+    /// A value ended at the cursor in an object `depth` deep: if it was a kept member's,
+    /// that member is complete.
+    fn member_ends(&mut self, depth: u32) {
+        if let Some(&k) = self.open.last()
+            && let Some(m) = self.members.get_mut(k)
+            && m.depth == depth
+        {
             m.value.1 = self.i;
+            self.open.pop();
         }
     }
 

@@ -205,6 +205,15 @@ fn agrees_with_serde_on_mutations() {
     }
 }
 
+/// Lists members down to depth `max`.
+fn upto(depth: u32, max: u32) -> Listing {
+    match depth.cmp(&max) {
+        std::cmp::Ordering::Less => Listing::Members,
+        std::cmp::Ordering::Equal => Listing::Member,
+        std::cmp::Ordering::Greater => Listing::Skip,
+    }
+}
+
 /// The object `value` as our members list it (last duplicate wins, as in serde_json).
 fn object_from(all: &[Member<'_>], parent: Option<&Member<'_>>) -> serde_json::Value {
     let mut map = serde_json::Map::new();
@@ -222,7 +231,7 @@ fn object_from(all: &[Member<'_>], parent: Option<&Member<'_>>) -> serde_json::V
 #[test]
 fn members_are_located_like_serde_reads_them() {
     let doc = r#" {"jsonrpc":"2.0", "id" : 7,"method":"tools\/call","params":{"name":"get","arguments":{"id":"a\"b","n":[1,{"deep":true}],"e":{}},"_meta":null},"a\u0062":1,"id":8} "#;
-    let all = members(doc, 3).unwrap();
+    let all = members(doc, &|d, _, _| upto(d, 3)).unwrap();
     let value: serde_json::Value = serde_json::from_str(doc).unwrap();
     assert_eq!(object_from(&all, None), value);
     let params = all.iter().find(|m| m.key() == "params").unwrap();
@@ -245,10 +254,13 @@ fn members_are_located_like_serde_reads_them() {
         all.iter()
             .any(|m| m.key() == "ab" && m.raw_key == r#""a\u0062""#)
     );
-    assert_eq!(members("[1,2]", 3).unwrap().len(), 0);
-    assert_eq!(members("{}", 3).unwrap().len(), 0);
-    assert!(members(r#"{"a":1,}"#, 3).is_none());
-    assert!(members("", 1).is_none());
+    assert_eq!(
+        members("[1,2]", &|_, _, _| Listing::Members).unwrap().len(),
+        0
+    );
+    assert_eq!(members("{}", &|_, _, _| Listing::Members).unwrap().len(), 0);
+    assert!(members(r#"{"a":1,}"#, &|_, _, _| Listing::Members).is_none());
+    assert!(members("", &|_, _, _| Listing::Members).is_none());
 }
 
 #[test]
@@ -271,7 +283,7 @@ fn members_agree_with_serde_on_mutations() {
         let Ok(text) = std::str::from_utf8(&doc) else {
             continue;
         };
-        let ours = members(text, 2);
+        let ours = members(text, &|d, _, _| upto(d, 2));
         let theirs = serde_json::from_str::<serde_json::Value>(text);
         assert_eq!(ours.is_some(), theirs.is_ok(), "{text}");
         let (Some(all), Ok(value)) = (ours, theirs) else {
@@ -293,4 +305,44 @@ fn members_agree_with_serde_on_mutations() {
             assert!(all.is_empty(), "{text}");
         }
     }
+}
+
+#[test]
+fn members_lists_only_what_keep_asks_for() {
+    let doc = r#"{"junk":{"a":1},"params":{"name":"t","x":{"deep":1},"arguments":{"arguments":{"z":2},"k":[{"in":1}]}},"id":1}"#;
+    let keep = |depth: u32, parent: Option<&str>, key: &str| match (depth, parent, key) {
+        (1, None, "params") | (2, Some("params"), "arguments") => Listing::Members,
+        (1, None, "id") | (2, Some("params"), "name") | (3, Some("arguments"), _) => {
+            Listing::Member
+        }
+        _ => Listing::Skip,
+    };
+    let all = members(doc, &keep).unwrap();
+    let listed: Vec<(u32, String)> = all
+        .iter()
+        .map(|m| (m.depth, m.key().into_owned()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (1, "params".to_owned()),
+            (2, "name".to_owned()),
+            (2, "arguments".to_owned()),
+            (3, "arguments".to_owned()),
+            (3, "k".to_owned()),
+            (1, "id".to_owned()),
+        ]
+    );
+    // Values end where they end, whatever was skipped inside them.
+    assert_eq!(
+        all[0].value,
+        &doc[doc.find(r#"{"name""#).unwrap()..doc.rfind(r#","id""#).unwrap()]
+    );
+    assert_eq!(all[4].value, r#"[{"in":1}]"#);
+    assert_eq!(all[5].value, "1");
+    // A million members nobody asked for are not kept.
+    let big = format!("{{{}\"id\":1}}", r#""a":1,"#.repeat(1_000_000));
+    let all = members(&big, &keep).unwrap();
+    assert_eq!(all.len(), 1);
+    assert!(all.capacity() < 16);
 }
