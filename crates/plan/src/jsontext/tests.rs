@@ -2,6 +2,38 @@
 
 use super::*;
 
+/// Copies of `seed` with one to three bytes replaced by bytes of `alphabet` (and, when
+/// `reshape`, inserted or removed), from a xorshift generator: the same run every time.
+fn mutations<'a>(
+    seed: &'a str,
+    alphabet: &'a [u8],
+    mut state: u64,
+    reshape: bool,
+) -> impl Iterator<Item = Vec<u8>> + 'a {
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    std::iter::repeat_with(move || {
+        let mut doc = seed.as_bytes().to_vec();
+        for _ in 0..=(next() % 3) {
+            let at = (next() as usize) % (doc.len() + 1);
+            let c = alphabet[(next() as usize) % alphabet.len()];
+            match (reshape, next() % 3) {
+                (_, _) if at == doc.len() && !reshape => {}
+                (false, _) | (true, 0) if at < doc.len() => doc[at] = c,
+                (true, 1) if at < doc.len() => {
+                    doc.remove(at);
+                }
+                _ => doc.insert(at, c),
+            }
+        }
+        doc
+    })
+}
+
 /// `src` as compact JSON text, or `None` when it is not one JSON value.
 fn compact_json(src: &str) -> Option<Cow<'_, str>> {
     prepare(src).map(|p| p.json)
@@ -166,26 +198,7 @@ fn depth_is_bounded() {
 fn agrees_with_serde_on_mutations() {
     let seed = r#"{"id":"4c2b","n":[1,-2.5e3,0.0],"ok":true,"no":null,"s":"a\"b\\c\u00e9\n é","o":{"k":[{}, []]}, "long" : "a string \"\"\\\\ longer than sixteen bytes \\\" to copy"}"#;
     let alphabet: &[u8] = b" \t\n{}[]\",:\\/-+.0123456789eEtrufalsn\x01";
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    for _ in 0..20_000 {
-        let mut doc = seed.as_bytes().to_vec();
-        for _ in 0..=(next() % 3) {
-            let at = (next() as usize) % (doc.len() + 1);
-            let c = alphabet[(next() as usize) % alphabet.len()];
-            match next() % 3 {
-                0 if at < doc.len() => doc[at] = c,
-                1 if at < doc.len() => {
-                    doc.remove(at);
-                }
-                _ => doc.insert(at, c),
-            }
-        }
+    for doc in mutations(seed, alphabet, 0x2545_f491_4f6c_dd1d, true).take(20_000) {
         let Ok(text) = std::str::from_utf8(&doc) else {
             continue;
         };
@@ -267,19 +280,7 @@ fn members_are_located_like_serde_reads_them() {
 fn members_agree_with_serde_on_mutations() {
     let seed = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t","arguments":{"id":"x\"y","body":{"k":[1,2],"s":"v"}}},"x":null}"#;
     let alphabet: &[u8] = b" {}[]\",:\\0123456789tnulaxyz";
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    for _ in 0..20_000 {
-        let mut doc = seed.as_bytes().to_vec();
-        for _ in 0..=(next() % 2) {
-            let at = (next() as usize) % doc.len();
-            doc[at] = alphabet[(next() as usize) % alphabet.len()];
-        }
+    for doc in mutations(seed, alphabet, 0x9e37_79b9_7f4a_7c15, false).take(20_000) {
         let Ok(text) = std::str::from_utf8(&doc) else {
             continue;
         };
