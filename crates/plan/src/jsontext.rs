@@ -1,7 +1,11 @@
 //! JSON text checked and reshaped without building a tree: [`is_json`] validates
 //! (upstream answers), [`prepare`] validates, drops insignificant whitespace and writes
 //! the text escaped as the contents of a JSON string — the three things an MCP
-//! `tools/call` result needs (`structuredContent` and the `text` block).
+//! `tools/call` result needs (`structuredContent` and the `text` block) — and
+//! [`members`] validates while locating the members a caller reads (a JSON-RPC request
+//! down to its tool arguments), leaving their values as text.
+//!
+//! It knows JSON text only: nothing of HTTP, MCP or capabilities.
 //!
 //! Every tool answer goes through here, so it is written for speed: one pass validates
 //! and escapes, and string contents (most of any JSON document) are scanned and copied
