@@ -76,6 +76,11 @@ ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 # user_ticks PID: utime alone (user space; the rest of `ticks` is the kernel's work).
 user_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 }'; }
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+# switches PID: context switches so far of the process's main thread, "voluntary preempted".
+switches() {
+  awk '$1 == "voluntary_ctxt_switches:" { v = $2 } $1 == "nonvoluntary_ctxt_switches:" { n = $2 }
+    END { print v + 0, n + 0 }' "/proc/$1/status"
+}
 CLK_TCK=$(getconf CLK_TCK)
 
 # probe URL ARGS...: waits until URL answers as expected; prints ready_ns.
@@ -192,10 +197,11 @@ make_seed_copy() {
 }
 
 GW_PID=""
+GATEWAY_ENV=() # more VAR=VALUE for the gateway
 start_gateway() { # TAG CAPABILITY-PATH [EXTRA ARGS...]
   local tag=$1 path=$2; shift 2
   # Pinned to one core like nginx (worker_processes 1): one runtime thread.
-  start "gateway-$tag" "$SERVER_CPU" env ORY_API_KEY="$AUTH" RUST_LOG=warn \
+  start "gateway-$tag" "$SERVER_CPU" env ORY_API_KEY="$AUTH" RUST_LOG=warn "${GATEWAY_ENV[@]}" \
     "${GATEWAY_WRAPPER[@]+"${GATEWAY_WRAPPER[@]}"}" "$GATEWAY" serve "$path" --threads 1 --upstream "kratos-identity=http://127.0.0.1:$STUB_PORT" "$@"
   GW_PID=$BG_PID
 }

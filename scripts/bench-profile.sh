@@ -10,8 +10,11 @@
 #
 # With --strace: no valgrind; strace -c -f attached for the N requests instead, printing
 # system calls per request (these never show in callgrind, and cost the most CPU here).
+# With --perf: `perf record -e cpu-clock` (a timer, no hardware counters needed) of the
+# gateway for the N requests, printing the top symbols, kernel ones included: where the
+# kernel time of a row goes. Timer samples, so noisier than callgrind; use many requests.
 #
-# Usage: scripts/bench-profile.sh [--strace] [--requests N] [--warmup N] [--connections N]
+# Usage: scripts/bench-profile.sh [--strace|--perf] [--requests N] [--warmup N] [--connections N]
 #                                 [--no-build] [--keep] ROW
 #   ROW         rest-get | rest-post | mcp-get | mcp-create
 #   --requests  measured requests (default 1000)
@@ -41,6 +44,7 @@ while [[ $# -gt 0 ]]; do
     --no-install) INSTALL=0 ;;
     --keep) KEEP=1 ;;
     --strace) TOOL=strace ;;
+    --perf) TOOL=perf ;;
     -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     rest-get|rest-post|mcp-get|mcp-create) ROW_NAME=$1 ;;
     *) echo "bench-profile: unknown argument '$1'" >&2; exit 2 ;;
@@ -55,6 +59,8 @@ trap 'log "unexpected failure (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 need_tools wrk
 if [[ $TOOL == callgrind ]]; then
   command -v valgrind >/dev/null || install_pkg valgrind
+elif [[ $TOOL == perf ]]; then
+  command -v perf >/dev/null || install_pkg linux-perf
 else
   command -v strace >/dev/null || install_pkg strace
 fi
@@ -126,6 +132,29 @@ if [[ $TOOL == strace ]]; then
       printf "%8.2f  %-16s%s\n", calls / n, name, errs ? sprintf(" (%.2f failed)", errs / n) : ""
       total += calls }
     END { printf "%8.2f  total\n", total / n }' "$TMP/strace.txt" | sort -rn
+  exit 0
+fi
+
+if [[ $TOOL == perf ]]; then
+  start perf "$LOADGEN_CPU" perf record -q -e cpu-clock -F 20000 -g -o "$TMP/perf.data" -p "$GW_PID"
+  PERF_PID=$BG_PID
+  sleep 0.5
+  read -r gwv0 gwn0 < <(switches "$GW_PID")
+  read -r stv0 stn0 < <(switches "$STUB_PID")
+  run_n measured "$REQUESTS"
+  read -r gwv1 gwn1 < <(switches "$GW_PID")
+  read -r stv1 stn1 < <(switches "$STUB_PID")
+  kill -INT "$PERF_PID"
+  for ((i = 0; i < 1000; i++)); do kill -0 "$PERF_PID" 2>/dev/null || break; sleep 0.01; done
+  stop_pid "$PERF_PID"
+  echo
+  echo "gateway $ROW_NAME: where the time goes ($REQUESTS requests on $CONNS connections, perf cpu-clock, self time)"
+  awk -v n="$REQUESTS" -v gv=$((gwv1 - gwv0)) -v gn=$((gwn1 - gwn0)) -v sv=$((stv1 - stv0)) \
+    -v sn=$((stn1 - stn0)) 'BEGIN { printf "context switches per request (voluntary + preempted):" \
+      " gateway %.2f + %.2f, stub %.2f + %.2f\n", gv / n, gn / n, sv / n, sn / n }'
+  perf report -i "$TMP/perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null \
+    | awk '!/^#/ && NF && ++k <= 60'
+  [[ $KEEP == 1 ]] && log "perf report -i $TMP/perf.data (kept)"
   exit 0
 fi
 

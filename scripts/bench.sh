@@ -74,7 +74,7 @@ write_mcp_args
 # ----------------------------------------------------------------------------------------
 # rows
 
-RESULTS="$TMP/results.tsv" # label kind group rps p50 p99 errors hwm_kb cpu_us stub_us note anon_kb
+RESULTS="$TMP/results.tsv" # label kind group rps p50 p99 errors hwm_kb cpu_us stub_us note anon_kb user_us switches
 : >"$RESULTS"
 ROW=0
 
@@ -87,7 +87,8 @@ measure() {
     start "wrk-$ROW-warm" "$LOADGEN_CPU" "${base[@]}" "-d${WARMUP}s" "$url"
     wait "$BG_PID" || true
   fi
-  local t0 s0 t1 s1 u0 u1
+  local t0 s0 t1 s1 u0 u1 w0 w1
+  w0=$(switches "$pid")
   t0=$(ticks "$pid")
   u0=$(user_ticks "$pid")
   s0=$(ticks "$STUB_PID")
@@ -102,6 +103,7 @@ measure() {
   t1=$(ticks "$pid")
   u1=$(user_ticks "$pid")
   s1=$(ticks "$STUB_PID")
+  w1=$(switches "$pid")
   local hwm anon
   hwm=$(status_kb "$pid" VmHWM)
   anon=$(status_kb "$pid" RssAnon)
@@ -114,7 +116,9 @@ measure() {
   fi
   # RESULT requests=N duration_us=N bad=N connect=N read=N write=N status=N timeout=N p50_us=N p99_us=N mean_us=N
   echo "$line" | awk -v label="$label" -v kind="$kind" -v group="$group" -v hwm="$hwm" -v anon="$anon" \
-    -v dt="$((t1 - t0))" -v du="$((u1 - u0))" -v ds="$((s1 - s0))" -v tck="$CLK_TCK" '
+    -v dt="$((t1 - t0))" -v du="$((u1 - u0))" -v ds="$((s1 - s0))" -v tck="$CLK_TCK" \
+    -v dw="$(awk -v a="$w0" -v b="$w1" 'BEGIN { split(a, x, " "); split(b, y, " ")
+      print y[1] + y[2] - x[1] - x[2] }')" '
     { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
     END {
       n = v["requests"]; secs = v["duration_us"] / 1e6
@@ -122,8 +126,9 @@ measure() {
       cpu = n > 0 ? dt * 1e6 / tck / n : 0
       stub = n > 0 ? ds * 1e6 / tck / n : 0
       usr = n > 0 ? du * 1e6 / tck / n : 0
-      printf "%s\t%s\t%s\t%.0f\t%.3f\t%.3f\t%d\t%d\t%.1f\t%.1f\t%s\t%d\t%.1f\n", label, kind, group,
-        n / secs, v["p50_us"] / 1000, v["p99_us"] / 1000, errors, hwm, cpu, stub, n " requests", anon, usr
+      sw = n > 0 ? dw / n : 0
+      printf "%s\t%s\t%s\t%.0f\t%.3f\t%.3f\t%d\t%d\t%.1f\t%.1f\t%s\t%d\t%.1f\t%.2f\n", label, kind, group,
+        n / secs, v["p50_us"] / 1000, v["p99_us"] / 1000, errors, hwm, cpu, stub, n " requests", anon, usr, sw
     }' >>"$RESULTS"
   local errs
   errs=$(tail -1 "$RESULTS" | cut -f7)
@@ -259,10 +264,20 @@ if [[ -d $CORPUS_SRC ]]; then
   done
   sed -i "${SED_ARGS[@]}" "$CDIR"/*.y*ml
   ADMIN_PORT=$("$STUB" free-port)
-  start_gateway corpus "$CDIR" --admin "127.0.0.1:$ADMIN_PORT"
   SAVED_REST=$REST_PORT
   REST_PORT=${CORPUS_REST_PORT:?}
+  # Most corpus files bind API keys from the environment and are refused without them:
+  # a first start names the missing variables, the measured one has them (placeholders),
+  # so that memory is measured for every file that can be served.
+  start_gateway corpus-binds "$CDIR" --admin "127.0.0.1:$ADMIN_PORT"
+  gateway_ready corpus-binds >/dev/null
+  mapfile -t MISSING < <(curl -sS "http://127.0.0.1:$ADMIN_PORT/status" \
+    | grep -oE "needs environment variable '[A-Za-z_][A-Za-z0-9_]*'" | cut -d"'" -f2 | sort -u)
+  stop_pid "$GW_PID"
+  for var in "${MISSING[@]}"; do GATEWAY_ENV+=("$var=bench-placeholder"); done
+  start_gateway corpus "$CDIR" --admin "127.0.0.1:$ADMIN_PORT"
   gateway_ready corpus >/dev/null
+  GATEWAY_ENV=()
   REST_PORT=$SAVED_REST
   sleep 0.2
   CORPUS_RSS=$(status_kb "$GW_PID" VmRSS)
@@ -274,10 +289,10 @@ if [[ -d $CORPUS_SRC ]]; then
   else
     COUNTS="(install jq for per-status counts)"
   fi
-  CORPUS_LINE=$(printf 'RSS with %d files (%s corpus + seed): %.1f MB (peak %.1f MB, anon %.1f MB); files: %s' \
+  CORPUS_LINE=$(printf 'RSS with %d files (%s corpus + seed): %.1f MB (peak %.1f MB, anon %.1f MB); files: %s (%d placeholder environment variables)' \
     "$NFILES" "$((NFILES - 1))" "$(awk -v k="$CORPUS_RSS" 'BEGIN{print k/1024}')" \
     "$(awk -v k="$CORPUS_HWM" 'BEGIN{print k/1024}')" \
-    "$(awk -v k="$CORPUS_ANON" 'BEGIN{print k/1024}')" "$COUNTS")
+    "$(awk -v k="$CORPUS_ANON" 'BEGIN{print k/1024}')" "$COUNTS" "${#MISSING[@]}")
   stop_pid "$GW_PID"
 fi
 stop_pid "$STUB_PID"
@@ -305,14 +320,14 @@ awk -F'\t' -v OFS='\t' '
   failed[$1] || $4 == "-" { if (!failed[$1]) line[$1] = $0; failed[$1] = 1; next }
   { rps[$1] = rps[$1] " " $4; p50[$1] = p50[$1] " " $5; p99[$1] = p99[$1] " " $6
     err[$1] += $7; if ($8 > hwm[$1]) hwm[$1] = $8; if ($12 > anon[$1]) anon[$1] = $12
-    cpu[$1] = cpu[$1] " " $9; stub[$1] = stub[$1] " " $10; usr[$1] = usr[$1] " " $13
+    cpu[$1] = cpu[$1] " " $9; stub[$1] = stub[$1] " " $10; usr[$1] = usr[$1] " " $13; sw[$1] = sw[$1] " " $14
     split($11, r, " "); reqs[$1] += r[1] }
   END {
     for (i = 1; i <= rows; i++) {
       l = order[i]
       if (failed[l]) { print line[l]; continue }
       print l, kind[l], group[l], median(rps[l]), median(p50[l]), median(p99[l]), err[l], hwm[l],
-        median(cpu[l]), median(stub[l]), reqs[l] " requests", anon[l], median(usr[l])
+        median(cpu[l]), median(stub[l]), reqs[l] " requests", anon[l], median(usr[l]), median(sw[l])
     }
   }' "$RESULTS" >"$RESULTS.rows"
 
@@ -320,29 +335,30 @@ awk -F'\t' '
   function ratio(a, b) { return (a == "-" || b == "" || b == 0) ? "-" : sprintf("%.2f", a / b) }
   { label[NR] = $1; kind[NR] = $2; group[NR] = $3; rps[NR] = $4; p50[NR] = $5; p99[NR] = $6
     err[NR] = $7; hwm[NR] = $8; cpu[NR] = $9; stub[NR] = $10; note[NR] = $11; anon[NR] = $12
-    usr[NR] = $13
+    usr[NR] = $13; sw[NR] = $14
     if ($3 == "direct" && $4 != "-") { drps[$2] = $4 }
     if ($3 == "nginx" && $4 != "-") { nrps[$2] = $4; ncpu[$2] = $9 } }
   END {
-    printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s %8s\n", "row", "req/s", "p50 ms", "p99 ms",
-      "errors", "RSS MB", "anon MB", "CPU us", "user us", "stub us", "rps/dir", "rps/ngx", "cpu/ngx"
+    printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n", "row", "req/s", "p50 ms", "p99 ms",
+      "errors", "RSS MB", "anon MB", "CPU us", "user us", "stub us", "sw/req", "rps/dir", "rps/ngx", "cpu/ngx"
     for (i = 1; i <= NR; i++) {
       if (rps[i] == "-") {
-        printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s %8s  %s\n", label[i], "-", "-", "-",
-          err[i], "-", "-", "-", "-", "-", "-", "-", "-", note[i]
+        printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s %8s %8s  %s\n", label[i], "-", "-", "-",
+          err[i], "-", "-", "-", "-", "-", "-", "-", "-", "-", note[i]
         continue
       }
       k = kind[i]
       s = group[i] == "direct" ? "-" : sprintf("%.1f", stub[i])
-      printf "%-44s %9d %8.2f %8.2f %7d %8.1f %8.1f %8.1f %8.1f %8s %8s %8s %8s\n", label[i], rps[i],
-        p50[i], p99[i], err[i], hwm[i] / 1024, anon[i] / 1024, cpu[i], usr[i], s, ratio(rps[i], drps[k]),
+      printf "%-44s %9d %8.2f %8.2f %7d %8.1f %8.1f %8.1f %8.1f %8s %8.2f %8s %8s %8s\n", label[i], rps[i],
+        p50[i], p99[i], err[i], hwm[i] / 1024, anon[i] / 1024, cpu[i], usr[i], s, sw[i], ratio(rps[i], drps[k]),
         ratio(rps[i], nrps[k]), ratio(cpu[i], ncpu[k])
     }
   }' "$RESULTS.rows"
 echo
 echo "RSS MB = peak RSS (VmHWM) of the server under test (stub for direct rows, nginx, gateway),"
 echo "  its executable's mapped pages included; anon MB = its private memory (RssAnon) at the end;"
-echo "CPU us = its utime+stime per request (user us: utime alone); stub us = the stub's; ratios per method (GET/POST)."
+echo "CPU us = its utime+stime per request (user us: utime alone); stub us = the stub's; ratios per method (GET/POST);"
+echo "sw/req = context switches of its main thread per request (voluntary + preempted: with the stub on the same core)."
 echo "gateway cold start to first answer: median ${COLD_MEDIAN} ms (min ${COLD_MIN}, max ${COLD_MAX}, ${COLD_RUNS} runs); RSS with the seed alone: $(awk -v k="$SEED_RSS" 'BEGIN{printf "%.1f", k/1024}') MB (anon $(awk -v k="$SEED_ANON" 'BEGIN{printf "%.1f", k/1024}') MB)"
 echo "$CORPUS_LINE"
 
