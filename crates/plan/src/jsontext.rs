@@ -53,6 +53,99 @@ fn first_stop(w: u64) -> Option<usize> {
     (hits != 0).then(|| (hits.trailing_zeros() / 8) as usize)
 }
 
+/// The length of the valid escape sequence at `i` (a backslash), if it is one.
+#[inline(always)]
+fn escape_at(b: &[u8], i: usize) -> Option<usize> {
+    match *b.get(i + 1)? {
+        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(2),
+        b'u' if b.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => Some(6),
+        _ => None,
+    }
+}
+
+/// Checks the string whose opening quote is at `i`; the index after its closing quote.
+fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
+    i += 1;
+    loop {
+        if let Some(w) = word_at(b, i) {
+            match first_stop(w) {
+                None => {
+                    i += 8;
+                    continue;
+                }
+                Some(lane) => i += lane,
+            }
+        } else {
+            let c = *b.get(i)?;
+            if c >= 0x20 && c != b'"' && c != b'\\' {
+                i += 1;
+                continue;
+            }
+        }
+        match *b.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => i += escape_at(b, i)?,
+            // A raw control character.
+            _ => return None,
+        }
+    }
+}
+
+/// Checks the string whose opening quote is at `i` and writes it, quotes included,
+/// escaped as string contents into `out` at `len`: the index after its closing quote and
+/// the new length. The cursors are locals, not fields, so that they stay in registers
+/// (stores into `out` could alias a field as far as the compiler knows).
+///
+/// `out` must hold twice the input plus [`SLACK`] (a word is stored whole, its extra
+/// bytes overwritten by the next write); when it does not, the string is refused.
+fn escape_string(b: &[u8], mut i: usize, out: &mut [u8], mut len: usize) -> Option<(usize, usize)> {
+    out.get_mut(len..len + 2)?.copy_from_slice(b"\\\"");
+    len += 2;
+    i += 1;
+    loop {
+        if let Some(w) = word_at(b, i) {
+            out.get_mut(len..len + 8)?.copy_from_slice(&w.to_le_bytes());
+            match first_stop(w) {
+                None => {
+                    i += 8;
+                    len += 8;
+                    continue;
+                }
+                Some(lane) => {
+                    i += lane;
+                    len += lane;
+                }
+            }
+        } else {
+            let c = *b.get(i)?;
+            if c >= 0x20 && c != b'"' && c != b'\\' {
+                *out.get_mut(len)? = c;
+                i += 1;
+                len += 1;
+                continue;
+            }
+        }
+        match *b.get(i)? {
+            b'"' => break,
+            b'\\' => {
+                let n = escape_at(b, i)?;
+                // `\\` then the sequence's own `\` again when it escapes `"` or `\`.
+                let tail = b.get(i + 1..i + n)?;
+                let again = usize::from(matches!(tail.first(), Some(b'"' | b'\\')));
+                out.get_mut(len..len + 3)?.copy_from_slice(b"\\\\\\");
+                len += 2 + again;
+                out.get_mut(len..len + tail.len())?.copy_from_slice(tail);
+                len += tail.len();
+                i += n;
+            }
+            // A raw control character.
+            _ => return None,
+        }
+    }
+    out.get_mut(len..len + 2)?.copy_from_slice(b"\\\"");
+    Some((i + 1, len + 2))
+}
+
 /// A JSON document checked and prepared for a tool result.
 #[derive(Debug)]
 pub struct Prepared<'a> {
@@ -161,16 +254,15 @@ pub fn members<'a>(src: &'a str, keep: Keep<'_>) -> Option<Vec<Member<'a>>> {
     scan.text = src;
     scan.keep = keep;
     scan.document()?;
-    scan.members
-        .iter()
-        .map(|m| {
-            Some(Member {
-                depth: m.depth,
-                raw_key: src.get(m.key.0..m.key.1)?,
-                value: src.get(m.value.0..m.value.1)?,
-            })
-        })
-        .collect()
+    let mut listed = Vec::with_capacity(scan.members.len());
+    for m in &scan.members {
+        listed.push(Member {
+            depth: m.depth,
+            raw_key: src.get(m.key.0..m.key.1)?,
+            value: src.get(m.value.0..m.value.1)?,
+        });
+    }
+    Some(listed)
 }
 
 /// Undoes [`prepare`]'s escaping: drops the backslash before every `"` and `\\`.
@@ -235,8 +327,9 @@ impl<'s, const ESCAPE: bool, const RECORD: bool> Scan<'s, '_, ESCAPE, RECORD> {
             spaced: false,
             text: "",
             keep: &|_, _, _| Listing::Skip,
-            members: Vec::new(),
-            open: Vec::new(),
+            // Room for what a JSON-RPC request lists, so that it is never regrown.
+            members: Vec::with_capacity(if RECORD { 16 } else { 0 }),
+            open: Vec::with_capacity(if RECORD { 8 } else { 0 }),
         }
     }
 
@@ -258,18 +351,6 @@ impl<'s, const ESCAPE: bool, const RECORD: bool> Scan<'s, '_, ESCAPE, RECORD> {
                 None => self.overflow = true,
             }
             self.len += 1;
-        }
-    }
-
-    /// Writes the first `n` bytes of `w`.
-    #[inline(always)]
-    fn put_word(&mut self, w: u64, n: usize) {
-        if ESCAPE {
-            match self.out.get_mut(self.len..self.len + 8) {
-                Some(slot) => slot.copy_from_slice(&w.to_le_bytes()),
-                None => self.overflow = true,
-            }
-            self.len += n;
         }
     }
 
@@ -432,60 +513,13 @@ impl<'s, const ESCAPE: bool, const RECORD: bool> Scan<'s, '_, ESCAPE, RECORD> {
 
     /// A string at the cursor (known to be at its `"`), written with its quotes escaped.
     fn string(&mut self) -> Option<()> {
-        self.put(b'\\');
-        self.put(b'"');
-        let mut i = self.i + 1;
-        loop {
-            // Up to the next `"`, `\` or control character, eight bytes at a time.
-            if let Some(w) = word_at(self.b, i) {
-                match first_stop(w) {
-                    None => {
-                        self.put_word(w, 8);
-                        i += 8;
-                        continue;
-                    }
-                    Some(lane) => {
-                        self.put_word(w, lane);
-                        i += lane;
-                    }
-                }
-            } else {
-                let c = *self.b.get(i)?;
-                if c >= 0x20 && c != b'"' && c != b'\\' {
-                    self.put(c);
-                    i += 1;
-                    continue;
-                }
-            }
-            match self.b[i] {
-                b'"' => break,
-                b'\\' => {
-                    self.put(b'\\');
-                    self.put(b'\\');
-                    match *self.b.get(i + 1)? {
-                        e @ (b'"' | b'\\') => {
-                            self.put(b'\\');
-                            self.put(e);
-                            i += 2;
-                        }
-                        e @ (b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
-                            self.put(e);
-                            i += 2;
-                        }
-                        b'u' if self.b.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => {
-                            self.put_source(i + 1, i + 6);
-                            i += 6;
-                        }
-                        _ => return None,
-                    }
-                }
-                // A raw control character.
-                _ => return None,
-            }
+        if ESCAPE {
+            let (i, len) = escape_string(self.b, self.i, &mut self.out, self.len)?;
+            self.i = i;
+            self.len = len;
+        } else {
+            self.i = skip_string(self.b, self.i)?;
         }
-        self.put(b'\\');
-        self.put(b'"');
-        self.i = i + 1;
         Some(())
     }
 
