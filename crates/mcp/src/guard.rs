@@ -88,9 +88,13 @@ impl Guard {
 
 /// `localhost`, `*.localhost`, `127.x.x.x`, `[::1]`.
 fn is_loopback_name(name: &str) -> bool {
+    const SUFFIX: &[u8] = b".localhost";
     let name = strip_brackets(name);
+    let b = name.as_bytes();
     name.eq_ignore_ascii_case("localhost")
-        || name.to_ascii_lowercase().ends_with(".localhost")
+        || b.len()
+            .checked_sub(SUFFIX.len())
+            .is_some_and(|at| b[at..].eq_ignore_ascii_case(SUFFIX))
         || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
@@ -123,18 +127,23 @@ pub(crate) fn accepts(headers: &HeaderMap, media: &str) -> bool {
     if values.peek().is_none() {
         return true;
     }
-    let major = media.split('/').next().unwrap_or(media);
-    values
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|range| {
-            let range = range.split(';').next().unwrap_or("").trim();
+    let media = media.as_bytes();
+    let major = media.split(|&c| c == b'/').next().unwrap_or(media);
+    // Bytes, not `str` patterns: this runs on every request.
+    values.any(|v| {
+        v.as_bytes().split(|&c| c == b',').any(|range| {
+            let range = range
+                .split(|&c| c == b';')
+                .next()
+                .unwrap_or(b"")
+                .trim_ascii();
             range.eq_ignore_ascii_case(media)
-                || range == "*/*"
+                || range == b"*/*"
                 || range
-                    .strip_suffix("/*")
+                    .strip_suffix(b"/*")
                     .is_some_and(|m| m.eq_ignore_ascii_case(major))
         })
+    })
 }
 
 #[cfg(test)]
@@ -214,5 +223,41 @@ mod tests {
         assert!(accepts(&h("application/*;q=0.5"), "application/json"));
         assert!(!accepts(&h("text/event-stream"), "application/json"));
         assert!(!accepts(&h("text/html"), "text/event-stream"));
+        assert!(accepts(&h(" Application/JSON ; q=1"), "application/json"));
+        assert!(accepts(&h("text/html,TEXT/*"), "text/event-stream"));
+        assert!(!accepts(&h("application/jsonx, */x"), "application/json"));
+        // Every Accept header counts; bytes outside ASCII spoil only their own range.
+        let mut m = h("text/html");
+        m.append(
+            ACCEPT,
+            HeaderValue::from_bytes(b"x/\xff, application/json").unwrap(),
+        );
+        assert!(accepts(&m, "application/json"));
+        assert!(!accepts(&m, "text/event-stream"));
+    }
+
+    #[test]
+    fn loopback_names() {
+        for yes in [
+            "localhost",
+            "LocalHost",
+            "app.LOCALHOST",
+            "127.0.0.1",
+            "[::1]",
+            "127.9.9.9",
+        ] {
+            assert!(is_loopback_name(yes), "{yes}");
+        }
+        for no in [
+            "localhost.evil",
+            "xlocalhost",
+            "localhos",
+            "10.0.0.1",
+            "",
+            "[::2]",
+            "é.localhos",
+        ] {
+            assert!(!is_loopback_name(no), "{no}");
+        }
     }
 }

@@ -117,13 +117,15 @@ fn looks_whole(bytes: &[u8]) -> bool {
 }
 
 fn is_json_type(ct: Option<&HeaderValue>) -> bool {
-    ct.and_then(|v| v.to_str().ok()).is_some_and(|s| {
-        let s = s.split(';').next().unwrap_or("").trim();
-        s.eq_ignore_ascii_case("application/json")
-            || s.len()
+    // Bytes, not `str` patterns: this runs on every answer.
+    ct.is_some_and(|v| {
+        let b = v.as_bytes();
+        let essence = b.split(|&c| c == b';').next().unwrap_or(b"").trim_ascii();
+        essence.eq_ignore_ascii_case(b"application/json")
+            || essence
+                .len()
                 .checked_sub(5)
-                .and_then(|at| s.get(at..))
-                .is_some_and(|tail| tail.eq_ignore_ascii_case("+json"))
+                .is_some_and(|at| essence[at..].eq_ignore_ascii_case(b"+json"))
     })
 }
 
@@ -170,7 +172,7 @@ impl OutputPlan {
             if (labelled && looks_whole(&bytes)) || crate::jsontext::is_json(&bytes) {
                 let content_type = Some(
                     ct.clone()
-                        .filter(|c| is_json_type(Some(c)))
+                        .filter(|_| labelled)
                         .unwrap_or(HeaderValue::from_static("application/json")),
                 );
                 Ok(AnswerBody::Bytes {
@@ -271,5 +273,36 @@ impl OutputNode {
                 _ => Value::Null,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_media_types() {
+        let is = |v: &[u8]| is_json_type(Some(&HeaderValue::from_bytes(v).unwrap()));
+        for yes in [
+            &b"application/json"[..],
+            b"Application/JSON; charset=utf-8",
+            b" application/json ;q=1",
+            b"application/problem+json",
+            b"application/vnd.api+JSON",
+            // Only the suffix counts (the body is checked in any case).
+            b"application/\xff+json",
+        ] {
+            assert!(is(yes), "{}", String::from_utf8_lossy(yes));
+        }
+        for no in [
+            &b"text/html"[..],
+            b"application/jsonx",
+            b"json",
+            b"+jso",
+            b"text/plain; x=application/json",
+        ] {
+            assert!(!is(no), "{}", String::from_utf8_lossy(no));
+        }
+        assert!(!is_json_type(None));
     }
 }
