@@ -42,9 +42,12 @@ impl Inflight {
 
     fn finish(&self, id: &str, seq: u64) {
         let mut calls = self.lock();
-        // A reused id may already name a newer call; only remove our own entry.
-        if calls.get(id).is_some_and(|(s, _)| *s == seq) {
-            calls.remove(id);
+        // A reused id may already name a newer call: that entry goes back (rare; one
+        // lookup in the common case).
+        if let Some((key, entry)) = calls.remove_entry(id)
+            && entry.0 != seq
+        {
+            calls.insert(key, entry);
         }
     }
 
@@ -342,6 +345,30 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
+
+    #[test]
+    fn a_reused_id_keeps_the_newer_call() {
+        let inflight = Inflight::default();
+        let (old, _) = AbortHandle::new_pair();
+        let (new, new_registration) = AbortHandle::new_pair();
+        let first = inflight.register("7", old);
+        let second = inflight.register("7", new);
+        // The first call finishing must not forget the second, still running.
+        inflight.finish("7", first);
+        assert!(!new_registration.handle().is_aborted());
+        inflight.cancel("7");
+        assert!(
+            new_registration.handle().is_aborted(),
+            "the newer call is cancellable"
+        );
+        inflight.finish("7", second);
+        assert!(inflight.lock().is_empty());
+        // Its own finish removes an entry.
+        let (h, _) = AbortHandle::new_pair();
+        let seq = inflight.register("8", h);
+        inflight.finish("8", seq);
+        assert!(inflight.lock().is_empty());
+    }
 
     fn answer(status: u16, body: AnswerBody) -> Value {
         let a = Answer {

@@ -146,8 +146,15 @@ impl RawJsonArgs {
     }
 
     fn value(&self, name: &str) -> Option<Value> {
-        self.get_raw(name)
-            .and_then(|raw| serde_json::from_str(raw).ok())
+        let raw = self.get_raw(name)?;
+        // The usual argument, a string without escapes, is its own text (already
+        // checked as JSON): no parser needed.
+        if let Some(text) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"'))
+            && !text.contains('\\')
+        {
+            return Some(Value::String(text.to_owned()));
+        }
+        serde_json::from_str(raw).ok()
     }
 }
 
@@ -182,6 +189,25 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn string_arguments_read_like_serde() {
+        for value in [
+            r#""""#,
+            r#""plain""#,
+            r#""é ü 😀""#,
+            r#""a\u0062""#,
+            r#""q\"q""#,
+            r#""back\\slash""#,
+            r#""\n""#,
+            r#""\\""#,
+        ] {
+            let text = format!(r#"{{"s": {value}}}"#);
+            let raw = RawJsonArgs::parse(&text).unwrap();
+            let json = JsonArgs(serde_json::from_str(&text).unwrap());
+            assert_eq!(raw.get("s"), json.get("s"), "{value}");
+        }
+    }
 
     #[test]
     fn raw_args_read_like_json_args() {
