@@ -17,7 +17,7 @@ use naftiko_plan::jsontext::Member;
 use naftiko_plan::{Answer, AnswerBody, RawJsonArgs};
 
 use crate::catalog::Catalog;
-use crate::jsonrpc::{Params, RpcError, push_str_json, string_or_null, to_json};
+use crate::jsonrpc::{Params, RpcError, push_str_json, string_or_null, to_json, write_result_head};
 use crate::schema::check_arguments;
 use naftiko_plan::jsontext::{Prepared, prepare};
 
@@ -65,6 +65,9 @@ impl Inflight {
 pub(crate) enum CallOutcome {
     /// A `CallToolResult` object (without the closing brace's extras: see [`call`]).
     Result(String),
+    /// The whole JSON-RPC response: an upstream answer is written straight into its
+    /// envelope, so the largest text of a call is copied once.
+    Response(String),
     /// A protocol error (unknown tool, malformed params).
     Error(RpcError),
     /// Cancelled by `notifications/cancelled`: nothing is answered.
@@ -176,7 +179,7 @@ pub(crate) async fn call(
         f.finish(id, seq);
     }
     match outcome {
-        Ok(Ok(answer)) => CallOutcome::Result(render_answer(&answer, extra)),
+        Ok(Ok(answer)) => CallOutcome::Response(render_answer(&answer, extra, id)),
         Ok(Err(e)) => {
             tracing::trace!(tool = %name, code = e.code(), "tool call failed");
             CallOutcome::Result(tool_error(&e.to_string(), extra))
@@ -227,10 +230,10 @@ pub(crate) fn tool_error(text: &str, extra: &str) -> String {
     out
 }
 
-/// Renders an answer: upstream status >= 400 is a tool error carrying the upstream body; a
-/// JSON body becomes compact text (and `structuredContent` when it is an object); no body
-/// is an empty, successful result.
-pub(crate) fn render_answer(answer: &Answer, extra: &str) -> String {
+/// Renders an answer as the whole JSON-RPC response to `id`: upstream status >= 400 is a
+/// tool error carrying the upstream body; a JSON body becomes compact text (and
+/// `structuredContent` when it is an object); no body is an empty, successful result.
+pub(crate) fn render_answer(answer: &Answer, extra: &str, id: &str) -> String {
     let failed = answer.status.as_u16() >= 400;
     let mapped;
     let body = match &answer.body {
@@ -267,7 +270,8 @@ pub(crate) fn render_answer(answer: &Answer, extra: &str) -> String {
         Some(Body::Media { data, .. }) => data.len(),
         None => 0,
     };
-    let mut out = String::with_capacity(size + 96);
+    let mut out = String::with_capacity(size + id.len() + 128);
+    write_result_head(&mut out, id);
     out.push_str("{\"content\":[");
     let mut structured = None;
     match &body {
@@ -306,7 +310,7 @@ pub(crate) fn render_answer(answer: &Answer, extra: &str) -> String {
         ",\"isError\":false"
     });
     out.push_str(extra);
-    out.push('}');
+    out.push_str("}}");
     out
 }
 
@@ -376,7 +380,10 @@ mod tests {
             headers: HeaderMap::new(),
             body,
         };
-        serde_json::from_str(&render_answer(&a, "")).unwrap()
+        let response: Value = serde_json::from_str(&render_answer(&a, "", "7")).unwrap();
+        assert_eq!(response["jsonrpc"], "2.0");
+        assert_eq!(response["id"], 7);
+        response["result"].clone()
     }
 
     fn bytes(s: &str, ct: &'static str) -> AnswerBody {

@@ -153,6 +153,7 @@ impl Core {
         let result = match method {
             "tools/call" => match call(catalog, id, params, ctx.inflight, &extra).await {
                 CallOutcome::Result(r) => Ok(r),
+                CallOutcome::Response(whole) => return Reply::Ok(whole),
                 CallOutcome::Error(e) => Err(e),
                 CallOutcome::Cancelled => return Reply::Cancelled,
             },

@@ -300,11 +300,17 @@ impl RpcError {
 
 /// Appends `{"jsonrpc":"2.0","id":ID,"result":RESULT}`; `result` is already JSON.
 pub(crate) fn write_result(out: &mut String, id: &str, result: &str) {
+    write_result_head(out, id);
+    out.push_str(result);
+    out.push('}');
+}
+
+/// Appends a success response up to its result, which the caller writes and follows
+/// with the closing `}`.
+pub(crate) fn write_result_head(out: &mut String, id: &str) {
     out.push_str("{\"jsonrpc\":\"2.0\",\"id\":");
     out.push_str(id);
     out.push_str(",\"result\":");
-    out.push_str(result);
-    out.push('}');
 }
 
 /// Appends an error response; without a usable id the id is `null`.
