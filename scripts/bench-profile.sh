@@ -4,7 +4,7 @@
 # Runs the release gateway (seed capability, stub upstream) under valgrind's callgrind with
 # instrumentation off, warms up, switches it on for exactly N requests of one row (wrk,
 # one connection by default, every answer checked as in bench.sh), switches it off, stops
-# the gateway, and prints instructions and malloc/realloc/calloc calls per request plus
+# the gateway, and prints instructions and allocations per request plus
 # the top functions.
 # Instruction counts do not depend on how busy the machine is: usable on a shared machine.
 #
@@ -168,8 +168,9 @@ stop_pid "$GW_PID"
 [[ -s $OUT ]] || die "callgrind wrote nothing ($TMP/gateway-prof.err)"
 
 TOTAL=$(awk '/^totals:/ { t = $2 } /^summary:/ { s = $2 } END { print (t ? t : s) + 0 }' "$OUT")
-# Calls into the allocator: `calls=` lines under a cfn= naming malloc/realloc/calloc
-# (names are compressed: "(id) name" the first time, "(id)" after).
+# Calls into the allocator: `calls=` lines under a cfn= naming Rust's allocation entry
+# points (jemalloc behind them) or C's malloc/realloc/calloc (names are compressed:
+# "(id) name" the first time, "(id)" after).
 ALLOCS=$(awk '
   /^c?fn=/ {
     s = $0; sub(/^c?fn=/, "", s); cur = s
@@ -181,13 +182,13 @@ ALLOCS=$(awk '
     if ($0 ~ /^fn=/) cur = ""
     next
   }
-  /^calls=/ { split($1, a, "="); if (cur ~ /^(malloc|realloc|calloc)$/) n += a[2]; next }
+  /^calls=/ { split($1, a, "="); if (cur ~ /^(__rustc::__rust_(alloc|alloc_zeroed|realloc)|malloc|realloc|calloc)$/) n += a[2]; next }
   END { print n + 0 }' "$OUT")
 
 echo
 echo "gateway $ROW_NAME under callgrind: $REQUESTS requests on $CONNS connections after $WARMUP_N warm-up"
 awk -v t="$TOTAL" -v a="$ALLOCS" -v n="$REQUESTS" 'BEGIN {
-  printf "instructions per request: %.0f\nmalloc+realloc+calloc calls per request: %.1f\n", t / n, a / n }'
+  printf "instructions per request: %.0f\nallocations (alloc, alloc_zeroed, realloc) per request: %.1f\n", t / n, a / n }'
 echo
 # top KIND: callgrind_annotate's file:function lines summed per function, per request.
 top() {
