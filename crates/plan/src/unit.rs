@@ -96,13 +96,13 @@ impl UnitPlan {
         self.output.shape(&op.id, resp, &values, &self.binds)
     }
 
-    fn values(&self, call: &CallPlan, args: &dyn Args) -> Result<Values, InvokeError> {
+    fn values<'p>(&self, call: &'p CallPlan, args: &dyn Args) -> Result<Values<'p>, InvokeError> {
         let op = &call.operation;
-        let mut values = Values::default();
+        let mut values = Values::with_capacity(call.bindings.len());
         if call.open {
             for p in &op.params {
                 if let Some(a) = args.get(&p.name) {
-                    values.set(&p.name, coerce(a, p.ty, &p.name)?, &p.name);
+                    values.set(p.name.as_str(), coerce(a, p.ty, &p.name)?, p.name.as_str());
                 }
             }
         }
@@ -147,7 +147,7 @@ impl UnitPlan {
                 Source::Literal(v) => Some(v.clone()),
             };
             match v {
-                Some(v) => values.set(&b.key, v, caller),
+                Some(v) => values.set(b.key.as_str(), v, caller),
                 None if b.required || param.is_some_and(|p| p.placement == Placement::Path) => {
                     return Err(InvokeError::MissingInput {
                         name: caller.to_string(),
@@ -181,7 +181,8 @@ impl UnitPlan {
             let names: Vec<String> = nodes.iter().flat_map(const_vars).collect();
             for n in names {
                 if let Some(a) = args.get(&n) {
-                    values.set(&n, coerce(a, ParamType::String, &n)?, &n);
+                    let v = coerce(a, ParamType::String, &n)?;
+                    values.set(n.clone(), v, n);
                 }
             }
             let mut obj = serde_json::Map::new();

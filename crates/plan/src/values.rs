@@ -1,5 +1,7 @@
 //! The input values of one invocation, and template rendering against them.
 
+use std::borrow::Cow;
+
 use naftiko_spec::template::{Template, VarRef};
 use serde_json::Value;
 
@@ -7,29 +9,45 @@ use crate::secret::Binds;
 
 /// Named values for one upstream call (declared inputs, `with` results), remembering the
 /// name the caller used for each so errors speak the caller's language.
+///
+/// Names are borrowed from the compiled plan (`'p`) for the length of the call: setting a
+/// value copies no name.
 #[derive(Debug, Default)]
-pub(crate) struct Values {
-    entries: Vec<(String, Value, String)>,
+pub(crate) struct Values<'p> {
+    entries: Vec<(Cow<'p, str>, Value, Cow<'p, str>)>,
     /// A body forwarded byte for byte, under its key.
-    raw: Option<(String, bytes::Bytes)>,
+    raw: Option<(Cow<'p, str>, bytes::Bytes)>,
 }
 
-impl Values {
+impl<'p> Values<'p> {
+    /// Room for `n` values.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Self {
+            entries: Vec::with_capacity(n),
+            raw: None,
+        }
+    }
+
     /// Sets `key` (replacing an earlier value); `caller` is the name the caller knows it by.
-    pub(crate) fn set(&mut self, key: &str, value: Value, caller: &str) {
+    pub(crate) fn set(
+        &mut self,
+        key: impl Into<Cow<'p, str>>,
+        value: Value,
+        caller: impl Into<Cow<'p, str>>,
+    ) {
+        let key = key.into();
         if let Some(e) = self.entries.iter_mut().find(|e| e.0 == key) {
             e.1 = value;
-            e.2 = caller.to_string();
+            e.2 = caller.into();
         } else {
-            self.entries
-                .push((key.to_string(), value, caller.to_string()));
+            self.entries.push((key, value, caller.into()));
         }
     }
 
     /// Sets `key` to a raw JSON body (its value reads as `null` to templates).
-    pub(crate) fn set_raw(&mut self, key: &str, raw: bytes::Bytes, caller: &str) {
+    pub(crate) fn set_raw(&mut self, key: &'p str, raw: bytes::Bytes, caller: &'p str) {
         self.set(key, Value::Null, caller);
-        self.raw = Some((key.to_string(), raw));
+        self.raw = Some((Cow::Borrowed(key), raw));
     }
 
     /// The raw body stored under `key`.
@@ -57,7 +75,7 @@ impl Values {
         self.entries
             .iter()
             .find(|e| e.0.eq_ignore_ascii_case(key))
-            .map_or_else(|| key.to_string(), |e| e.2.clone())
+            .map_or_else(|| key.to_string(), |e| e.2.to_string())
     }
 }
 

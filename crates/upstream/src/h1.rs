@@ -16,6 +16,8 @@ use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
 /// Most response header fields accepted.
 const MAX_HEADERS: usize = 100;
+/// Response heads with up to this many fields are parsed without allocating for them.
+const FEW_HEADERS: usize = 16;
 /// Request bodies up to this size are sent in the same write as the head.
 const INLINE_BODY: usize = 64 * 1024;
 /// Largest response head accepted, in bytes.
@@ -173,16 +175,69 @@ async fn read_head<Io: AsyncRead + Unpin>(
 fn parse_head(buf: &mut BytesMut) -> Result<Option<(StatusCode, Version, HeaderMap)>, Failure> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Response::new(&mut slots);
-    match parsed.parse(buf) {
-        Ok(httparse::Status::Complete(len)) => {
-            let head = to_parts(&parsed)?;
-            buf.advance(len);
-            Ok(Some(head))
+    let len = match parsed.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => return Ok(None),
+        Ok(httparse::Status::Partial) => {
+            return Err(Failure::Protocol("response head too large".into()));
         }
-        Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => Ok(None),
-        Ok(httparse::Status::Partial) => Err(Failure::Protocol("response head too large".into())),
-        Err(e) => Err(Failure::Protocol(format!("invalid response head: {e}"))),
+        Err(e) => return Err(Failure::Protocol(format!("invalid response head: {e}"))),
+    };
+    let (status, version) = status_line(&parsed)?;
+    // Where each field is, so that the values can share the head's bytes once it is cut
+    // off the buffer instead of each being copied into an allocation of its own. Most
+    // answers have a handful of fields: those spans stay on the stack.
+    let mut few = [Span::default(); FEW_HEADERS];
+    let mut many = Vec::new();
+    let spans = if parsed.headers.len() <= FEW_HEADERS {
+        &mut few[..parsed.headers.len()]
+    } else {
+        many.resize(parsed.headers.len(), Span::default());
+        &mut many[..]
+    };
+    for (h, span) in parsed.headers.iter().zip(spans.iter_mut()) {
+        *span = Span::of(buf, h.name.as_bytes(), h.value);
     }
+    let head = buf.split_to(len).freeze();
+    let mut headers = HeaderMap::with_capacity(spans.len());
+    for &Span { name, value } in spans.iter() {
+        let name = head
+            .get(name.0..name.1)
+            .and_then(|n| HeaderName::from_bytes(n).ok())
+            .ok_or_else(|| bad_head("header name"))?;
+        let value = head
+            .get(value.0..value.1)
+            .and_then(|_| HeaderValue::from_maybe_shared(head.slice(value.0..value.1)).ok())
+            .ok_or_else(|| bad_head("header value"))?;
+        headers.append(name, value);
+    }
+    Ok(Some((status, version, headers)))
+}
+
+/// A header field's name and value as `start..end` of the buffer it was parsed from.
+#[derive(Debug, Clone, Copy, Default)]
+struct Span {
+    name: (usize, usize),
+    value: (usize, usize),
+}
+
+impl Span {
+    /// `name` and `value` are slices of `buf` (httparse points into it); anything else
+    /// gives a span outside the head, refused when it is read.
+    fn of(buf: &[u8], name: &[u8], value: &[u8]) -> Self {
+        let at = |part: &[u8]| {
+            let start = (part.as_ptr() as usize).wrapping_sub(buf.as_ptr() as usize);
+            (start, start.saturating_add(part.len()))
+        };
+        Self {
+            name: at(name),
+            value: at(value),
+        }
+    }
+}
+
+fn bad_head(what: &str) -> Failure {
+    Failure::Protocol(format!("invalid response head: {what}"))
 }
 
 fn is_reset(e: &std::io::Error) -> bool {
@@ -190,25 +245,16 @@ fn is_reset(e: &std::io::Error) -> bool {
     matches!(e.kind(), ConnectionReset | ConnectionAborted | BrokenPipe)
 }
 
-fn to_parts(
-    parsed: &httparse::Response<'_, '_>,
-) -> Result<(StatusCode, Version, HeaderMap), Failure> {
-    let bad = |what: &str| Failure::Protocol(format!("invalid response head: {what}"));
+fn status_line(parsed: &httparse::Response<'_, '_>) -> Result<(StatusCode, Version), Failure> {
     let status = parsed
         .code
         .and_then(|c| StatusCode::from_u16(c).ok())
-        .ok_or_else(|| bad("status code"))?;
+        .ok_or_else(|| bad_head("status code"))?;
     let version = match parsed.version {
         Some(0) => Version::HTTP_10,
         _ => Version::HTTP_11,
     };
-    let mut headers = HeaderMap::with_capacity(parsed.headers.len());
-    for h in parsed.headers.iter() {
-        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| bad("header name"))?;
-        let value = HeaderValue::from_bytes(h.value).map_err(|_| bad("header value"))?;
-        headers.append(name, value);
-    }
-    Ok((status, version, headers))
+    Ok((status, version))
 }
 
 enum Framing {

@@ -170,3 +170,41 @@ async fn ambiguous_or_broken_answers_are_refused() {
         Err(Failure::TooLarge)
     ));
 }
+
+#[test]
+fn response_heads_keep_every_field_as_sent() {
+    let mut buf = BytesMut::from(
+        &b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nx-a: 1\r\nX-A: 2\r\nx-obs: caf\xc3\xa9\r\nx-empty:\r\ncontent-length: 2\r\n\r\n{}"[..],
+    );
+    let (status, version, headers) = parse_head(&mut buf).unwrap().unwrap();
+    assert_eq!((status, version), (StatusCode::CREATED, Version::HTTP_11));
+    assert_eq!(headers["content-type"], "application/json");
+    let a: Vec<_> = headers.get_all("x-a").iter().collect();
+    assert_eq!(a, ["1", "2"], "repeated fields kept in order");
+    assert_eq!(headers["x-obs"].as_bytes(), "café".as_bytes());
+    assert_eq!(headers["x-empty"], "");
+    assert_eq!(headers.len(), 6);
+    assert_eq!(&buf[..], b"{}", "the head is consumed, the body left");
+
+    // Not complete yet: nothing consumed.
+    let mut partial = BytesMut::from(&b"HTTP/1.1 200 OK\r\nx-a: 1\r\n"[..]);
+    assert!(parse_head(&mut partial).unwrap().is_none());
+    assert_eq!(partial.len(), 25);
+
+    // As many fields as accepted, and one more.
+    let many = |n: usize| {
+        let mut head = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for i in 0..n {
+            head.extend_from_slice(format!("x-{i}: {i}\r\n").as_bytes());
+        }
+        head.extend_from_slice(b"\r\n");
+        BytesMut::from(&head[..])
+    };
+    let (_, _, headers) = parse_head(&mut many(MAX_HEADERS)).unwrap().unwrap();
+    assert_eq!(headers.len(), MAX_HEADERS);
+    assert_eq!(headers["x-99"], "99");
+    assert!(matches!(
+        parse_head(&mut many(MAX_HEADERS + 1)),
+        Err(Failure::Protocol(_))
+    ));
+}
