@@ -1,5 +1,6 @@
 //! An HTTP request seen as adapter-neutral inputs.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
@@ -10,7 +11,7 @@ use serde_json::Value;
 
 /// `rest.X` lookups over one request: path variable → query → header → body field.
 pub(crate) struct RestArgs<'a> {
-    pub(crate) path: Vec<(&'a str, std::borrow::Cow<'a, str>)>,
+    pub(crate) path: Vec<(&'a str, Cow<'a, str>)>,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) headers: &'a HeaderMap,
     pub(crate) body: Bytes,
@@ -27,6 +28,10 @@ impl<'a> RestArgs<'a> {
         let path = path
             .into_iter()
             .map(|(k, v)| {
+                // Most values have no escape: borrowed as they are, without the decoder.
+                if !v.as_bytes().contains(&b'%') {
+                    return Ok((k, Cow::Borrowed(v)));
+                }
                 percent_decode_str(v)
                     .decode_utf8()
                     .map(|v| (k, v))
@@ -44,23 +49,9 @@ impl<'a> RestArgs<'a> {
     }
 
     fn check_content_type(&self) -> Result<(), InvokeError> {
-        let Some(ct) = self.headers.get(http::header::CONTENT_TYPE) else {
-            return Ok(());
-        };
-        let ct = ct
-            .to_str()
-            .unwrap_or("")
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if ct == "application/json" || ct.ends_with("+json") {
-            Ok(())
-        } else {
-            Err(InvokeError::InvalidBody {
-                reason: format!("Content-Type must be application/json, not '{ct}'"),
-            })
+        match not_json_problem(self.headers) {
+            None => Ok(()),
+            Some(reason) => Err(InvokeError::InvalidBody { reason }),
         }
     }
 
@@ -69,20 +60,8 @@ impl<'a> RestArgs<'a> {
             if self.body.iter().all(u8::is_ascii_whitespace) {
                 return Ok(None);
             }
-            if let Some(ct) = self
-                .headers
-                .get(http::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-            {
-                let ct = ct
-                    .split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
-                if ct != "application/json" && !ct.ends_with("+json") {
-                    return Err(format!("Content-Type must be application/json, not '{ct}'"));
-                }
+            if let Some(problem) = not_json_problem(self.headers) {
+                return Err(problem);
             }
             serde_json::from_slice(&self.body)
                 .map(Some)
@@ -178,6 +157,28 @@ fn decode(s: &str, plus_is_space: bool) -> Option<String> {
 }
 
 /// `a=1&b=x%20y&a=2` → pairs, decoded, order kept.
+/// Why a request's `Content-Type` does not announce JSON (`application/json` or a
+/// `+json` type, any parameters); `None` when it does or there is none. Read as bytes:
+/// this runs on every request with a body.
+fn not_json_problem(headers: &HeaderMap) -> Option<String> {
+    let ct = headers.get(http::header::CONTENT_TYPE)?;
+    let essence = ct
+        .as_bytes()
+        .split(|&c| c == b';')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    let json_suffix = essence
+        .len()
+        .checked_sub(5)
+        .is_some_and(|at| essence[at..].eq_ignore_ascii_case(b"+json"));
+    if essence.eq_ignore_ascii_case(b"application/json") || json_suffix {
+        return None;
+    }
+    let ct = String::from_utf8_lossy(essence).to_ascii_lowercase();
+    Some(format!("Content-Type must be application/json, not '{ct}'"))
+}
+
 pub(crate) fn parse_query(q: &str) -> Result<Vec<(String, String)>, InvokeError> {
     q.split('&')
         .filter(|p| !p.is_empty())
@@ -188,4 +189,62 @@ pub(crate) fn parse_query(q: &str) -> Result<Vec<(String, String)>, InvokeError>
             Ok((key, value))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use http::HeaderValue;
+
+    use super::*;
+
+    fn with_type(ct: &[u8]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_bytes(ct).unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn json_content_types() {
+        assert_eq!(not_json_problem(&HeaderMap::new()), None);
+        for ok in [
+            &b"application/json"[..],
+            b"Application/JSON; charset=utf-8",
+            b" application/merge-patch+json ",
+            b"application/problem+JSON;x=1",
+        ] {
+            assert_eq!(not_json_problem(&with_type(ok)), None, "{ok:?}");
+        }
+        assert_eq!(
+            not_json_problem(&with_type(b"Text/Plain; charset=utf-8")).unwrap(),
+            "Content-Type must be application/json, not 'text/plain'"
+        );
+        assert!(not_json_problem(&with_type(b"application/jsonx")).is_some());
+        assert!(not_json_problem(&with_type(b"json")).is_some());
+    }
+
+    #[test]
+    fn path_values_are_decoded_only_when_escaped() {
+        let h = HeaderMap::new();
+        let args = RestArgs::new(
+            vec![("id", "plain-1"), ("name", "a%20b%2Fc"), ("bad", "%FF")],
+            None,
+            &h,
+            Bytes::new(),
+        );
+        assert!(args.is_err(), "an escape that is not UTF-8 is refused");
+        let args = RestArgs::new(
+            vec![("id", "plain-1"), ("name", "a%20b%2Fc")],
+            None,
+            &h,
+            Bytes::new(),
+        )
+        .unwrap();
+        assert!(matches!(args.path[0].1, Cow::Borrowed("plain-1")));
+        assert_eq!(args.path[1].1, "a b/c");
+    }
 }
