@@ -100,7 +100,7 @@ fn render_json_text(
                     })?;
                 let text = value_text(&val);
                 if in_string {
-                    let quoted = Value::String(text).to_string();
+                    let quoted = Value::String(text.into_owned()).to_string();
                     out.push_str(&quoted[1..quoted.len() - 1]);
                 } else {
                     out.push_str(&text);

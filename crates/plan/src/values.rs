@@ -80,13 +80,13 @@ impl<'p> Values<'p> {
 }
 
 /// A value as text: strings raw, numbers and booleans printed, null empty, others as JSON.
-pub(crate) fn value_text(v: &Value) -> String {
+pub(crate) fn value_text(v: &Value) -> Cow<'_, str> {
     match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        other => other.to_string(),
+        Value::String(s) => Cow::Borrowed(s),
+        Value::Null => Cow::Borrowed(""),
+        Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+        Value::Number(n) => Cow::Owned(n.to_string()),
+        other => Cow::Owned(other.to_string()),
     }
 }
 
