@@ -5,6 +5,7 @@
 //! This is the gateway's hot path: the success path makes one boxed future (object
 //! safety), one buffer for the request head and logs at `trace` only.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -217,11 +218,11 @@ fn is_idempotent(method: &Method) -> bool {
 }
 
 /// The request target as sent: path and query, `/` when the URI has no path.
-fn origin_form(uri: &Uri) -> String {
+fn origin_form(uri: &Uri) -> Cow<'_, str> {
     match uri.path_and_query().map(|pq| pq.as_str()) {
-        Some(pq) if pq.starts_with('/') => pq.to_owned(),
-        Some(pq) => format!("/{pq}"),
-        None => "/".to_owned(),
+        Some(pq) if pq.starts_with('/') => Cow::Borrowed(pq),
+        Some(pq) => Cow::Owned(format!("/{pq}")),
+        None => Cow::Borrowed("/"),
     }
 }
 

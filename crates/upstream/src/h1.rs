@@ -9,6 +9,8 @@
 //! Anything ambiguous (both `Content-Length` and `Transfer-Encoding`, differing lengths,
 //! bytes after the body) is refused or ends the connection rather than guessed at.
 
+use std::mem::MaybeUninit;
+
 use bytes::{Buf as _, Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Version};
@@ -173,9 +175,20 @@ async fn read_head<Io: AsyncRead + Unpin>(
 /// Not async on purpose: the header slots live on the stack only while parsing instead of
 /// in every exchange future (3 KB that each move of the future would copy).
 fn parse_head(buf: &mut BytesMut) -> Result<Option<(StatusCode, Version, HeaderMap)>, Failure> {
-    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut parsed = httparse::Response::new(&mut slots);
-    let len = match parsed.parse(buf) {
+    // Called before the first read too.
+    if buf.is_empty() {
+        return Ok(None);
+    }
+    // Slots left uninitialised: httparse fills those it uses, and zeroing 3 KB of them on
+    // every call cost more than parsing a typical head.
+    let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut parsed = httparse::Response::new(&mut []);
+    let parsing = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+        &mut parsed,
+        buf,
+        &mut slots,
+    );
+    let len = match parsing {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => return Ok(None),
         Ok(httparse::Status::Partial) => {
