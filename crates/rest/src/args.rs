@@ -95,9 +95,8 @@ impl Args for RestArgs<'_> {
         if !q.is_empty() {
             return Some(ArgValue::Text(q));
         }
-        if let Ok(h) = http::HeaderName::from_bytes(name.as_bytes())
-            && let Some(v) = self.headers.get(h).and_then(|v| v.to_str().ok())
-        {
+        // Looked up by `&str`: no header name is built (a custom one would be a copy).
+        if let Some(v) = self.headers.get(name).and_then(|v| v.to_str().ok()) {
             return Some(ArgValue::Text(vec![v.to_string()]));
         }
         // A body that cannot be read has no fields; `rest.body` reports why.
