@@ -90,6 +90,10 @@ impl Guard {
 fn is_loopback_name(name: &str) -> bool {
     const SUFFIX: &[u8] = b".localhost";
     let name = strip_brackets(name);
+    // What local clients send, answered before any parsing.
+    if matches!(name, "127.0.0.1" | "::1") {
+        return true;
+    }
     let b = name.as_bytes();
     name.eq_ignore_ascii_case("localhost")
         || b.len()

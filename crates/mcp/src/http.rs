@@ -7,8 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
-use axum::extract::Request;
+use axum::body::Bytes;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -16,6 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 use futures_util::stream;
 use http::header::{self, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, StatusCode};
+use http_body_util::{BodyExt as _, Collected, Limited};
 use serde_json::value::RawValue;
 
 use crate::catalog::Catalog;
@@ -70,7 +70,7 @@ where
         let app = self.0.clone();
         Box::pin(async move {
             Ok(match req.uri().path() {
-                "/" | "/mcp" => handle(app, req.map(Body::new)).await,
+                "/" | "/mcp" => handle(app, req).await,
                 _ => StatusCode::NOT_FOUND.into_response(),
             })
         })
@@ -108,7 +108,11 @@ struct App {
     notifier: Notifier,
 }
 
-async fn handle(app: Arc<App>, req: Request) -> Response {
+async fn handle<B>(app: Arc<App>, req: http::Request<B>) -> Response
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
     let (parts, body) = req.into_parts();
     let origin = match app.guard.check(&parts.headers) {
         Ok(o) => o,
@@ -168,7 +172,13 @@ fn header_version(h: &HeaderMap) -> Result<Option<Version>, HttpError> {
         .ok_or_else(|| HttpError::rpc(RpcError::unsupported_version(&text)))
 }
 
-async fn read_body(h: &HeaderMap, body: Body, max: usize) -> Result<Bytes, HttpError> {
+/// The whole request body, at most `max` bytes. Read as hyper hands it over (no boxed
+/// body in between).
+async fn read_body<B>(h: &HeaderMap, body: B, max: usize) -> Result<Bytes, HttpError>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<axum::BoxError>,
+{
     let declared = h
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -176,8 +186,10 @@ async fn read_body(h: &HeaderMap, body: Body, max: usize) -> Result<Bytes, HttpE
     if declared.is_some_and(|n| n > max as u64) {
         return Err(HttpError::TooLarge);
     }
-    axum::body::to_bytes(body, max)
+    Limited::new(body, max)
+        .collect()
         .await
+        .map(Collected::to_bytes)
         .map_err(|_| HttpError::TooLarge)
 }
 
@@ -199,7 +211,11 @@ impl App {
             .ok_or(HttpError::UnknownSession)
     }
 
-    async fn post(&self, h: &HeaderMap, body: Body) -> Result<Response, HttpError> {
+    async fn post<B>(&self, h: &HeaderMap, body: B) -> Result<Response, HttpError>
+    where
+        B: http_body::Body<Data = Bytes>,
+        B::Error: Into<axum::BoxError>,
+    {
         let catalog = self.core.catalog().ok_or(HttpError::Gone)?;
         if !accepts(h, "application/json") {
             return Err(HttpError::NotAcceptable("application/json"));
