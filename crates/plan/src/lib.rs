@@ -27,7 +27,7 @@ pub use compile::{CompileOptions, UpstreamFactory, compile, route_variables};
 pub use error::{Fault, InvokeError};
 pub use exposed::{McpAdapterPlan, RestAdapterPlan, RestResourcePlan};
 pub use operation::{OperationPlan, ParamType, Placement};
-pub use output::{Answer, AnswerBody, OutputPlan};
+pub use output::{Answer, AnswerBody, OutputPlan, is_json_media_type};
 pub use secret::{MapVars, Secret, Vars};
 pub use tools::{Hints, ToolPlan};
 pub use unit::{CallPlan, UnitPlan};

@@ -117,16 +117,23 @@ fn looks_whole(bytes: &[u8]) -> bool {
 }
 
 fn is_json_type(ct: Option<&HeaderValue>) -> bool {
-    // Bytes, not `str` patterns: this runs on every answer.
-    ct.is_some_and(|v| {
-        let b = v.as_bytes();
-        let essence = b.split(|&c| c == b';').next().unwrap_or(b"").trim_ascii();
-        essence.eq_ignore_ascii_case(b"application/json")
-            || essence
-                .len()
-                .checked_sub(5)
-                .is_some_and(|at| essence[at..].eq_ignore_ascii_case(b"+json"))
-    })
+    ct.is_some_and(|v| is_json_media_type(v.as_bytes()))
+}
+
+/// Whether a `Content-Type` value names JSON: `application/json` or any `+json` type,
+/// parameters ignored, case-insensitive. Read as bytes: this runs on every request and
+/// answer that carries a body.
+pub fn is_json_media_type(content_type: &[u8]) -> bool {
+    let essence = content_type
+        .split(|&c| c == b';')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    essence.eq_ignore_ascii_case(b"application/json")
+        || essence
+            .len()
+            .checked_sub(5)
+            .is_some_and(|at| essence[at..].eq_ignore_ascii_case(b"+json"))
 }
 
 impl OutputPlan {

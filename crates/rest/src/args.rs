@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 use http::HeaderMap;
-use naftiko_plan::{ArgValue, Args, InvokeError};
+use naftiko_plan::{ArgValue, Args, InvokeError, is_json_media_type};
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
@@ -156,26 +156,18 @@ fn decode(s: &str, plus_is_space: bool) -> Option<String> {
 }
 
 /// `a=1&b=x%20y&a=2` → pairs, decoded, order kept.
-/// Why a request's `Content-Type` does not announce JSON (`application/json` or a
-/// `+json` type, any parameters); `None` when it does or there is none. Read as bytes:
-/// this runs on every request with a body.
+/// Why a request's `Content-Type` does not announce JSON; `None` when it does or there
+/// is none.
 fn not_json_problem(headers: &HeaderMap) -> Option<String> {
-    let ct = headers.get(http::header::CONTENT_TYPE)?;
-    let essence = ct
-        .as_bytes()
-        .split(|&c| c == b';')
-        .next()
-        .unwrap_or_default()
-        .trim_ascii();
-    let json_suffix = essence
-        .len()
-        .checked_sub(5)
-        .is_some_and(|at| essence[at..].eq_ignore_ascii_case(b"+json"));
-    if essence.eq_ignore_ascii_case(b"application/json") || json_suffix {
+    let ct = headers.get(http::header::CONTENT_TYPE)?.as_bytes();
+    if is_json_media_type(ct) {
         return None;
     }
-    let ct = String::from_utf8_lossy(essence).to_ascii_lowercase();
-    Some(format!("Content-Type must be application/json, not '{ct}'"))
+    let essence = ct.split(|&c| c == b';').next().unwrap_or_default();
+    let essence = String::from_utf8_lossy(essence.trim_ascii()).to_ascii_lowercase();
+    Some(format!(
+        "Content-Type must be application/json, not '{essence}'"
+    ))
 }
 
 pub(crate) fn parse_query(q: &str) -> Result<Vec<(String, String)>, InvokeError> {
