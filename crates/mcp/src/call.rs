@@ -18,7 +18,6 @@ use naftiko_plan::{Answer, AnswerBody, RawJsonArgs};
 
 use crate::catalog::Catalog;
 use crate::jsonrpc::{Params, RpcError, push_str_json, string_or_null, to_json, write_result_head};
-use crate::schema::check_arguments;
 use naftiko_plan::jsontext::{Prepared, prepare};
 
 /// Calls in flight on one session (or stdio connection), by raw request id, so
@@ -137,7 +136,7 @@ pub(crate) async fn call(
             "Invalid params: missing tool name",
         ));
     };
-    let Some(tool) = catalog.tool(&name) else {
+    let Some((tool, checks)) = catalog.tool(&name) else {
         return CallOutcome::Error(RpcError::invalid_params(format!("Unknown tool: {name}")));
     };
     // From 2025-11-25 bad arguments are tool errors (the model can read and fix them), and
@@ -155,7 +154,7 @@ pub(crate) async fn call(
             ));
         }
     };
-    if let Err(why) = check_arguments(&tool.input_schema, &args) {
+    if let Err(why) = checks.check(&args) {
         return CallOutcome::Result(tool_error(
             &format!("invalid arguments for tool '{name}': {why}"),
             extra,

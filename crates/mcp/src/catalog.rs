@@ -2,7 +2,6 @@
 //! the server identity. Cached per plan (by pointer), so a reload is picked up on the next
 //! request and `tools/list` / `tools/call` never re-serialise schemas.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use base64::Engine;
@@ -12,6 +11,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::jsonrpc::{RpcError, push_str_json, to_json};
+use crate::keyhash::OwnKeyMap;
+use crate::schema::ArgsCheck;
 
 /// Tools per `tools/list` page.
 pub(crate) const PAGE_SIZE: usize = 50;
@@ -21,7 +22,9 @@ pub(crate) const PAGE_SIZE: usize = 50;
 pub(crate) struct Catalog {
     pub(crate) plan: Arc<McpAdapterPlan>,
     tools_json: Vec<String>,
-    by_name: HashMap<String, usize>,
+    /// Each tool's argument check, in the plan's order.
+    checks: Vec<ArgsCheck>,
+    by_name: OwnKeyMap<String, usize>,
     /// `{"name":..,"version":..}`.
     pub(crate) server_info: String,
 }
@@ -57,7 +60,12 @@ impl Catalog {
             .iter()
             .map(|t| to_json(&tool_json(t, &fallback)))
             .collect();
-        let mut by_name = HashMap::with_capacity(plan.tools.len());
+        let checks = plan
+            .tools
+            .iter()
+            .map(|t| ArgsCheck::new(&t.input_schema))
+            .collect();
+        let mut by_name = OwnKeyMap::with_capacity_and_hasher(plan.tools.len(), Default::default());
         for (i, t) in plan.tools.iter().enumerate() {
             // The first declaration wins, as in the listing order.
             by_name.entry(t.name.clone()).or_insert(i);
@@ -67,14 +75,16 @@ impl Catalog {
         Self {
             plan,
             tools_json,
+            checks,
             by_name,
             server_info,
         }
     }
 
     /// The tool called `name`.
-    pub(crate) fn tool(&self, name: &str) -> Option<&Arc<ToolPlan>> {
-        self.by_name.get(name).and_then(|&i| self.plan.tools.get(i))
+    pub(crate) fn tool(&self, name: &str) -> Option<(&Arc<ToolPlan>, &ArgsCheck)> {
+        let &i = self.by_name.get(name)?;
+        Some((self.plan.tools.get(i)?, self.checks.get(i)?))
     }
 
     /// The `tools/list` result for `cursor`; `extra` is appended inside the result object

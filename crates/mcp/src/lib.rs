@@ -20,6 +20,7 @@ mod error;
 mod guard;
 mod http;
 mod jsonrpc;
+mod keyhash;
 mod schema;
 mod session;
 mod stdio;

@@ -8,49 +8,109 @@
 use naftiko_plan::RawJsonArgs;
 use serde_json::{Map, Value};
 
-/// Checks the arguments object; `Err` is a sentence for the model.
-///
-/// Works on the arguments as text: a value is parsed only when its schema looks inside
-/// it (enum, items, properties) or it is a number; a type check needs only its first byte.
-pub(crate) fn check_arguments(schema: &Value, args: &RawJsonArgs) -> Result<(), String> {
-    let props = schema.get("properties").and_then(Value::as_object);
-    if let Some(required) = schema.get("required").and_then(Value::as_array) {
-        for name in required.iter().filter_map(Value::as_str) {
+/// A tool's input schema, read once (with the catalog) for the checks made on every call.
+#[derive(Debug)]
+pub(crate) struct ArgsCheck {
+    required: Vec<String>,
+    /// `additionalProperties: false`.
+    closed: bool,
+    /// The declared properties, in the schema's order.
+    props: Vec<Prop>,
+}
+
+#[derive(Debug)]
+struct Prop {
+    name: String,
+    schema: Value,
+    /// Whether a value of each kind (string, object, array, boolean: [`kind`]) passes on
+    /// its first byte alone; `false` means "look closer", not "invalid".
+    passes: [bool; 4],
+}
+
+impl ArgsCheck {
+    pub(crate) fn new(schema: &Value) -> Self {
+        let required = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let props = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| {
+                p.iter()
+                    .map(|(name, sub)| Prop {
+                        name: name.clone(),
+                        schema: sub.clone(),
+                        passes: KINDS.map(|k| passes_shallow(sub, k)),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            required,
+            closed: schema.get("additionalProperties") == Some(&Value::Bool(false)),
+            props,
+        }
+    }
+
+    /// Checks the arguments object; `Err` is a sentence for the model.
+    ///
+    /// Works on the arguments as text: a value is parsed only when its schema looks inside
+    /// it (enum, items, properties) or it is a number; a type check needs only its first
+    /// byte.
+    pub(crate) fn check(&self, args: &RawJsonArgs) -> Result<(), String> {
+        for name in &self.required {
             if args.get_raw(name).is_none_or(|raw| raw == "null") {
                 return Err(format!("missing required argument '{name}'"));
             }
         }
-    }
-    let closed = schema.get("additionalProperties") == Some(&Value::Bool(false));
-    for (name, raw) in args.members() {
-        match props.and_then(|p| p.get(name)) {
-            Some(_) if raw == "null" => {}
-            Some(sub) if shallow_ok(sub, raw) => {}
-            Some(sub) => {
-                let value: Value = serde_json::from_str(raw)
-                    .map_err(|e| format!("argument '{name}' is not valid JSON: {e}"))?;
-                check_value(sub, &value, name)?;
+        for (name, raw) in args.members() {
+            match self.props.iter().find(|p| p.name == name) {
+                Some(_) if raw == "null" => {}
+                Some(p) if kind(raw).is_some_and(|k| p.passes[k]) => {}
+                Some(p) => {
+                    let value: Value = serde_json::from_str(raw)
+                        .map_err(|e| format!("argument '{name}' is not valid JSON: {e}"))?;
+                    check_value(&p.schema, &value, name)?;
+                }
+                None if self.closed => {
+                    let known: Vec<&str> = self.props.iter().map(|p| p.name.as_str()).collect();
+                    return Err(unknown(&known, name));
+                }
+                None => {}
             }
-            None if closed => return Err(unknown(props, name)),
-            None => {}
         }
+        Ok(())
     }
-    Ok(())
 }
 
-/// Whether `raw` passes `schema` judging by its first byte alone; `false` means "look
-/// closer", not "invalid".
-fn shallow_ok(schema: &Value, raw: &str) -> bool {
-    let kind = match raw.as_bytes().first() {
-        Some(b'"') => "string",
-        Some(b'{') if schema.get("properties").is_none() && schema.get("required").is_none() => {
-            "object"
-        }
-        Some(b'[') if schema.get("items").is_none() => "array",
-        Some(b't' | b'f') => "boolean",
-        _ => return false,
+/// The kinds a value's first byte tells apart, as indexes into [`Prop::passes`].
+const KINDS: [&str; 4] = ["string", "object", "array", "boolean"];
+
+fn kind(raw: &str) -> Option<usize> {
+    match raw.as_bytes().first() {
+        Some(b'"') => Some(0),
+        Some(b'{') => Some(1),
+        Some(b'[') => Some(2),
+        Some(b't' | b'f') => Some(3),
+        _ => None,
+    }
+}
+
+/// Whether every value of `kind` passes `schema` without looking inside it.
+fn passes_shallow(schema: &Value, kind: &str) -> bool {
+    let looks_inside = match kind {
+        "object" => schema.get("properties").is_some() || schema.get("required").is_some(),
+        "array" => schema.get("items").is_some(),
+        _ => false,
     };
-    if schema.get("enum").is_some() {
+    if looks_inside || schema.get("enum").is_some() {
         return false;
     }
     match schema.get("type") {
@@ -68,10 +128,7 @@ const KNOWN_TYPES: [&str; 7] = [
     "string", "integer", "number", "boolean", "array", "object", "null",
 ];
 
-fn unknown(props: Option<&Map<String, Value>>, name: &str) -> String {
-    let known: Vec<&str> = props
-        .map(|p| p.keys().map(String::as_str).collect())
-        .unwrap_or_default();
+fn unknown(known: &[&str], name: &str) -> String {
     let expected = if known.is_empty() {
         "this tool takes no arguments".to_owned()
     } else {
@@ -95,7 +152,12 @@ fn check_object(schema: &Value, obj: &Map<String, Value>, path: &str) -> Result<
         match props.and_then(|p| p.get(name)) {
             Some(_) if value.is_null() => {}
             Some(sub) => check_value(sub, value, &join(path, name))?,
-            None if closed => return Err(unknown(props, &join(path, name))),
+            None if closed => {
+                let known: Vec<&str> = props
+                    .map(|p| p.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                return Err(unknown(&known, &join(path, name)));
+            }
             None => {}
         }
     }
@@ -201,7 +263,45 @@ mod tests {
     use super::*;
 
     fn check(schema: Value, args: Value) -> Result<(), String> {
-        check_arguments(&schema, &RawJsonArgs::parse(&args.to_string()).unwrap())
+        ArgsCheck::new(&schema).check(&RawJsonArgs::parse(&args.to_string()).unwrap())
+    }
+
+    #[test]
+    fn first_byte_verdicts_agree_with_the_full_check() {
+        let schemas = [
+            json!({}),
+            json!({"type": "string"}),
+            json!({"type": "integer"}),
+            json!({"type": ["object", "array"]}),
+            json!({"type": ["string", "null"]}),
+            json!({"type": "boolean"}),
+            json!({"type": "object", "properties": {"k": {"type": "string"}}}),
+            json!({"type": "object", "required": ["k"]}),
+            json!({"type": "array", "items": {"type": "integer"}}),
+            json!({"type": "array"}),
+            json!({"enum": ["a", "b"]}),
+            json!({"type": "uuid"}),
+            json!({"type": 5}),
+        ];
+        let values = [
+            json!("a"),
+            json!("c"),
+            json!(1),
+            json!(1.5),
+            json!(true),
+            json!([1, "x"]),
+            json!([]),
+            json!({"k": 1}),
+            json!({}),
+        ];
+        for schema in &schemas {
+            let whole = json!({"type": "object", "properties": {"a": schema}});
+            for value in &values {
+                let fast = check(whole.clone(), json!({ "a": value }));
+                let full = check_value(schema, value, "a");
+                assert_eq!(fast, full, "{schema} / {value}");
+            }
+        }
     }
 
     #[test]

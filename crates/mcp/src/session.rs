@@ -1,7 +1,6 @@
 //! Sessions of the stateful HTTP transport: random ids, the negotiated version, calls in
 //! flight, the one GET stream, idle expiry and a bound on how many are kept.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -12,6 +11,7 @@ use tokio::sync::watch;
 
 use crate::call::Inflight;
 use crate::jsonrpc::Version;
+use crate::keyhash::OwnKeyMap;
 
 /// Marks a session's stream generation as "session ended".
 const ENDED: u64 = u64::MAX;
@@ -85,7 +85,7 @@ impl Drop for StreamGuard {
 /// All sessions of one HTTP adapter.
 #[derive(Debug)]
 pub(crate) struct Sessions {
-    map: Mutex<HashMap<Arc<str>, Arc<Session>>>,
+    map: Mutex<OwnKeyMap<Arc<str>, Arc<Session>>>,
     epoch: Instant,
     idle_ms: u64,
     max: usize,
@@ -95,7 +95,7 @@ pub(crate) struct Sessions {
 impl Sessions {
     pub(crate) fn new(idle: Duration, max: usize) -> Self {
         Self {
-            map: Mutex::new(HashMap::new()),
+            map: Mutex::new(OwnKeyMap::default()),
             epoch: Instant::now(),
             idle_ms: u64::try_from(idle.as_millis()).unwrap_or(u64::MAX),
             max: max.max(1),
@@ -103,7 +103,7 @@ impl Sessions {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<Arc<str>, Arc<Session>>> {
+    fn lock(&self) -> MutexGuard<'_, OwnKeyMap<Arc<str>, Arc<Session>>> {
         self.map.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
