@@ -17,8 +17,10 @@ use naftiko_plan::jsontext::Member;
 use naftiko_plan::{Answer, AnswerBody, RawJsonArgs};
 
 use crate::catalog::Catalog;
-use crate::jsonrpc::{Params, RpcError, push_str_json, string_or_null, to_json, write_result_head};
-use naftiko_plan::jsontext::{Prepared, prepare};
+use crate::jsonrpc::{
+    Params, RESULT_HEAD, RpcError, push_str_json, string_or_null, to_json, write_str_json,
+};
+use naftiko_plan::jsontext;
 
 /// Calls in flight on one session (or stdio connection), by raw request id, so
 /// `notifications/cancelled` can abort them.
@@ -66,7 +68,7 @@ pub(crate) enum CallOutcome {
     Result(String),
     /// The whole JSON-RPC response: an upstream answer is written straight into its
     /// envelope, so the largest text of a call is copied once.
-    Response(String),
+    Response(Vec<u8>),
     /// A protocol error (unknown tool, malformed params).
     Error(RpcError),
     /// Cancelled by `notifications/cancelled`: nothing is answered.
@@ -232,101 +234,102 @@ pub(crate) fn tool_error(text: &str, extra: &str) -> String {
 /// Renders an answer as the whole JSON-RPC response to `id`: upstream status >= 400 is a
 /// tool error carrying the upstream body; a JSON body becomes compact text (and
 /// `structuredContent` when it is an object); no body is an empty, successful result.
-pub(crate) fn render_answer(answer: &Answer, extra: &str, id: &str) -> String {
+/// Bytes, not a `String`: the upstream's text is checked once, by the JSON scan.
+pub(crate) fn render_answer(answer: &Answer, extra: &str, id: &str) -> Vec<u8> {
     let failed = answer.status.as_u16() >= 400;
     let mapped;
-    let body = match &answer.body {
-        AnswerBody::Empty => None,
+    let (body, content_type) = match &answer.body {
+        AnswerBody::Empty => (None, ""),
         AnswerBody::Json(v) => {
             mapped = to_json(v);
-            // serde_json wrote it, so it is valid; the fallback is never taken.
-            Some(prepare(&mapped).map_or(Body::Text(Cow::Borrowed(&mapped)), Body::Json))
+            (Some(mapped.as_bytes()), "application/json")
         }
         AnswerBody::Bytes {
             bytes,
             content_type,
-        } => {
-            let ct = content_type
+        } => (
+            Some(&bytes[..]),
+            content_type
                 .as_ref()
                 .and_then(|c| c.to_str().ok())
-                .unwrap_or("");
-            Some(match std::str::from_utf8(bytes).ok().and_then(prepare) {
-                Some(json) => Body::Json(json),
-                None => media_kind(ct).map_or_else(
-                    || Body::Text(String::from_utf8_lossy(bytes)),
-                    |kind| Body::Media {
-                        kind,
-                        mime: ct,
-                        data: STANDARD.encode(bytes),
-                    },
-                ),
-            })
-        }
+                .unwrap_or(""),
+        ),
     };
-    let size = match &body {
-        Some(Body::Json(p)) => p.json.len() + p.escaped.len(),
-        Some(Body::Text(t)) => t.len() * 2,
-        Some(Body::Media { data, .. }) => data.len(),
-        None => 0,
-    };
-    let mut out = String::with_capacity(size + id.len() + 128);
-    write_result_head(&mut out, id);
-    out.push_str("{\"content\":[");
+    // The text block (escaping at most doubles a body), `structuredContent`, the envelope.
+    let size = body.map_or(0, |b| 3 * b.len() + 16);
+    let mut out = Vec::with_capacity(size + id.len() + extra.len() + 128);
+    out.extend_from_slice(RESULT_HEAD.0.as_bytes());
+    out.extend_from_slice(id.as_bytes());
+    out.extend_from_slice(RESULT_HEAD.1.as_bytes());
+    out.extend_from_slice(b"{\"content\":[");
     let mut structured = None;
-    match &body {
+    match body {
         None if failed => push_text(
             &mut out,
             &format!("upstream answered HTTP {}", answer.status),
         ),
         None => {}
-        Some(Body::Json(p)) => {
-            out.push_str("{\"type\":\"text\",\"text\":\"");
-            out.push_str(&p.escaped);
-            out.push_str("\"}");
-            if !failed && p.json.starts_with('{') {
-                structured = Some(&p.json);
-            }
-        }
-        Some(Body::Text(text)) => push_text(&mut out, text),
-        Some(Body::Media { kind, mime, data }) => {
-            out.push_str("{\"type\":\"");
-            out.push_str(kind);
-            out.push_str("\",\"data\":");
-            push_str_json(&mut out, data);
-            out.push_str(",\"mimeType\":");
-            push_str_json(&mut out, mime);
-            out.push('}');
-        }
+        Some(bytes) => structured = push_body(&mut out, bytes, content_type, failed),
     }
-    out.push(']');
+    out.push(b']');
     if let Some(json) = structured {
-        out.push_str(",\"structuredContent\":");
-        out.push_str(json);
+        out.extend_from_slice(b",\"structuredContent\":");
+        out.extend_from_slice(&json);
     }
-    out.push_str(if failed {
-        ",\"isError\":true"
+    out.extend_from_slice(if failed {
+        b",\"isError\":true"
     } else {
-        ",\"isError\":false"
+        b",\"isError\":false"
     });
-    out.push_str(extra);
-    out.push_str("}}");
+    out.extend_from_slice(extra.as_bytes());
+    out.extend_from_slice(b"}}");
     out
 }
 
-enum Body<'a> {
-    Json(Prepared<'a>),
-    Text(Cow<'a, str>),
-    Media {
-        kind: &'static str,
-        mime: &'a str,
-        data: String,
-    },
+/// Writes the content block of an upstream body: JSON as compact text, else media or
+/// text. Returns the body for `structuredContent` when it is a successful JSON object.
+fn push_body<'b>(
+    out: &mut Vec<u8>,
+    bytes: &'b [u8],
+    content_type: &str,
+    failed: bool,
+) -> Option<Cow<'b, [u8]>> {
+    const HEAD: &[u8] = b"{\"type\":\"text\",\"text\":\"";
+    let block = out.len();
+    out.extend_from_slice(HEAD);
+    let at = out.len();
+    if let Some(found) = jsontext::escape_into(bytes, out) {
+        let written = at..out.len();
+        out.extend_from_slice(b"\"}");
+        if failed || bytes.get(found.value.start) != Some(&b'{') {
+            return None;
+        }
+        return if found.compact {
+            bytes.get(found.value).map(Cow::Borrowed)
+        } else {
+            jsontext::unescape(out.get(written)?).map(Cow::Owned)
+        };
+    }
+    out.truncate(block);
+    match media_kind(content_type) {
+        Some(kind) => {
+            out.extend_from_slice(b"{\"type\":\"");
+            out.extend_from_slice(kind.as_bytes());
+            out.extend_from_slice(b"\",\"data\":");
+            write_str_json(out, &STANDARD.encode(bytes));
+            out.extend_from_slice(b",\"mimeType\":");
+            write_str_json(out, content_type);
+            out.push(b'}');
+        }
+        None => push_text(out, &String::from_utf8_lossy(bytes)),
+    }
+    None
 }
 
-fn push_text(out: &mut String, text: &str) {
-    out.push_str("{\"type\":\"text\",\"text\":");
-    push_str_json(out, text);
-    out.push('}');
+fn push_text(out: &mut Vec<u8>, text: &str) {
+    out.extend_from_slice(b"{\"type\":\"text\",\"text\":");
+    write_str_json(out, text);
+    out.push(b'}');
 }
 
 /// Binary bodies MCP has a content type for.
@@ -379,7 +382,7 @@ mod tests {
             headers: HeaderMap::new(),
             body,
         };
-        let response: Value = serde_json::from_str(&render_answer(&a, "", "7")).unwrap();
+        let response: Value = serde_json::from_slice(&render_answer(&a, "", "7")).unwrap();
         assert_eq!(response["jsonrpc"], "2.0");
         assert_eq!(response["id"], 7);
         response["result"].clone()
@@ -428,6 +431,20 @@ mod tests {
         assert_eq!(
             answer(200, bytes("\u{89}PNG", "image/png"))["content"][0]["type"],
             "image"
+        );
+        // Compact JSON with a final newline is embedded from the source as it is.
+        assert_eq!(
+            answer(200, bytes("{\"é\":[true]}\n", "application/json")),
+            json!({"content":[{"type":"text","text":"{\"é\":[true]}"}],"structuredContent":{"é":[true]},"isError":false})
+        );
+        // Not UTF-8, so not JSON whatever its label: text, never raw bytes in the response.
+        let broken = AnswerBody::Bytes {
+            bytes: Bytes::from_static(b"{\"a\":\"\xff\"}"),
+            content_type: Some(HeaderValue::from_static("application/json")),
+        };
+        assert_eq!(
+            answer(200, broken),
+            json!({"content":[{"type":"text","text":"{\"a\":\"\u{fffd}\"}"}],"isError":false})
         );
     }
 }

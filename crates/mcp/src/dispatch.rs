@@ -37,8 +37,8 @@ pub(crate) struct Ctx<'a> {
 /// How a request was answered.
 #[derive(Debug)]
 pub(crate) enum Reply {
-    /// A full JSON-RPC success response.
-    Ok(String),
+    /// A full JSON-RPC success response (UTF-8 JSON text).
+    Ok(Vec<u8>),
     /// A JSON-RPC error, not yet written (transports pick the HTTP status from it).
     Err(RpcError),
     /// Cancelled by the client: nothing may be sent.
@@ -47,10 +47,10 @@ pub(crate) enum Reply {
 
 impl Reply {
     /// The JSON-RPC response text, if anything is to be sent.
-    pub(crate) fn into_text(self, id: &str) -> Option<String> {
+    pub(crate) fn into_text(self, id: &str) -> Option<Vec<u8>> {
         match self {
             Self::Ok(s) => Some(s),
-            Self::Err(e) => Some(error_response(Some(id), &e)),
+            Self::Err(e) => Some(error_response(Some(id), &e).into_bytes()),
             Self::Cancelled => None,
         }
     }
@@ -188,7 +188,7 @@ impl Core {
             Ok(r) => {
                 let mut out = String::with_capacity(r.len() + 48);
                 write_result(&mut out, id, &r);
-                Reply::Ok(out)
+                Reply::Ok(out.into_bytes())
             }
             Err(e) => Reply::Err(e),
         }
@@ -215,14 +215,14 @@ impl Core {
     /// Answers a batch (2025-03-26 and older): one answer per request, in order; `None`
     /// when the batch held only notifications and responses. The caller checked that
     /// batches are allowed and that the array is not empty.
-    pub(crate) async fn batch(&self, ctx: Ctx<'_>, items: &[&RawValue]) -> Option<String> {
+    pub(crate) async fn batch(&self, ctx: Ctx<'_>, items: &[&RawValue]) -> Option<Vec<u8>> {
         let answers = join_all(items.iter().map(|item| async move {
             let msg = match Message::parse(item.get().as_bytes()) {
                 Ok(m) => m,
-                Err(e) => return Some(error_response(None, &e)),
+                Err(e) => return Some(error_response(None, &e).into_bytes()),
             };
             match msg.kind() {
-                Err(e) => Some(error_response(msg.id(), &e)),
+                Err(e) => Some(error_response(msg.id(), &e).into_bytes()),
                 Ok(Kind::Response) => None,
                 Ok(Kind::Notification { method, params }) => {
                     self.notification(ctx.inflight, method, params);
@@ -234,14 +234,14 @@ impl Core {
             }
         }))
         .await;
-        let answers: Vec<String> = answers.into_iter().flatten().collect();
+        let answers: Vec<Vec<u8>> = answers.into_iter().flatten().collect();
         if answers.is_empty() {
             return None;
         }
-        let mut out = String::with_capacity(answers.iter().map(|a| a.len() + 1).sum::<usize>() + 2);
-        out.push('[');
-        out.push_str(&answers.join(","));
-        out.push(']');
+        let mut out = Vec::with_capacity(answers.iter().map(|a| a.len() + 1).sum::<usize>() + 2);
+        out.push(b'[');
+        out.extend_from_slice(&answers.join(&b','));
+        out.push(b']');
         Some(out)
     }
 }

@@ -58,8 +58,8 @@ pub(crate) fn rpc_status(code: i32, modern: bool) -> StatusCode {
 }
 
 /// A JSON-RPC body with a status.
-pub(crate) fn json_response(status: StatusCode, body: String) -> Response {
-    let mut resp = Response::new(Body::from(body));
+pub(crate) fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
+    let mut resp = Response::new(body.into());
     *resp.status_mut() = status;
     resp.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

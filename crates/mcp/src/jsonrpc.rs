@@ -305,12 +305,16 @@ pub(crate) fn write_result(out: &mut String, id: &str, result: &str) {
     out.push('}');
 }
 
+/// What a success response is written between: `HEAD.0`, the id, `HEAD.1`, the result,
+/// and a closing `}`.
+pub(crate) const RESULT_HEAD: (&str, &str) = ("{\"jsonrpc\":\"2.0\",\"id\":", ",\"result\":");
+
 /// Appends a success response up to its result, which the caller writes and follows
 /// with the closing `}`.
 pub(crate) fn write_result_head(out: &mut String, id: &str) {
-    out.push_str("{\"jsonrpc\":\"2.0\",\"id\":");
+    out.push_str(RESULT_HEAD.0);
     out.push_str(id);
-    out.push_str(",\"result\":");
+    out.push_str(RESULT_HEAD.1);
 }
 
 /// Appends an error response; without a usable id the id is `null`.
@@ -335,8 +339,8 @@ pub(crate) fn error_response(id: Option<&str>, e: &RpcError) -> String {
     out
 }
 
-/// Appends `s` as a JSON string literal.
-pub(crate) fn push_str_json(out: &mut String, s: &str) {
+/// Appends `s` as a JSON string literal to bytes.
+pub(crate) fn write_str_json(buf: &mut Vec<u8>, s: &str) {
     // What each byte needs: 0 = copy, `u` = \u00XX, else the letter after a backslash.
     const ESC: [u8; 256] = {
         let mut t = [0u8; 256];
@@ -355,7 +359,7 @@ pub(crate) fn push_str_json(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     // Byte by byte into a byte buffer: JSON text is mostly short strings, where copying
     // runs between quotes costs a call per quote; this is one predictable loop.
-    let mut buf: Vec<u8> = Vec::with_capacity(s.len() + s.len() / 4 + 2);
+    buf.reserve(s.len() + s.len() / 4 + 2);
     buf.push(b'"');
     for &c in s.as_bytes() {
         match ESC[c as usize] {
@@ -372,6 +376,12 @@ pub(crate) fn push_str_json(out: &mut String, s: &str) {
         }
     }
     buf.push(b'"');
+}
+
+/// Appends `s` as a JSON string literal.
+pub(crate) fn push_str_json(out: &mut String, s: &str) {
+    let mut buf = Vec::new();
+    write_str_json(&mut buf, s);
     // Only ASCII bytes were inserted, next to whole UTF-8 sequences copied as they were.
     match String::from_utf8(buf) {
         Ok(escaped) => out.push_str(&escaped),

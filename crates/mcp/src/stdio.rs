@@ -112,8 +112,8 @@ async fn next_change(rx: &mut Option<watch::Receiver<u64>>) -> bool {
     false
 }
 
-async fn write_line<W: AsyncWrite + Unpin>(out: &mut W, text: &str) -> io::Result<()> {
-    out.write_all(text.as_bytes()).await?;
+async fn write_line<W: AsyncWrite + Unpin>(out: &mut W, text: impl AsRef<[u8]>) -> io::Result<()> {
+    out.write_all(text.as_ref()).await?;
     out.write_all(b"\n").await?;
     out.flush().await
 }
@@ -193,16 +193,19 @@ impl<'a> Conn<'a> {
     }
 
     /// Answers a request or a batch; `None` when nothing is to be written.
-    async fn run(self, line: String) -> Option<String> {
+    async fn run(self, line: String) -> Option<Vec<u8>> {
         let base = self.negotiated.unwrap_or(Version::V2025_03_26);
         let Some(catalog) = self.core.catalog() else {
             let id = Message::parse(line.as_bytes())
                 .ok()
                 .and_then(|m| m.id().map(str::to_owned));
-            return Some(error_response(
-                id.as_deref(),
-                &RpcError::new(INTERNAL_ERROR, "this MCP adapter is no longer served"),
-            ));
+            return Some(
+                error_response(
+                    id.as_deref(),
+                    &RpcError::new(INTERNAL_ERROR, "this MCP adapter is no longer served"),
+                )
+                .into_bytes(),
+            );
         };
         let ctx = Ctx {
             version: base,
@@ -221,7 +224,10 @@ impl<'a> Conn<'a> {
         let version = match meta_version(params) {
             Some(v) => match Version::parse(&v) {
                 Some(v) => v,
-                None => return Some(error_response(Some(id), &RpcError::unsupported_version(&v))),
+                None => {
+                    let e = RpcError::unsupported_version(&v);
+                    return Some(error_response(Some(id), &e).into_bytes());
+                }
             },
             None => base,
         };

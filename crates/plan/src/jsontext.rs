@@ -1,5 +1,5 @@
 //! JSON text checked and reshaped without building a tree: [`is_json`] validates
-//! (upstream answers), [`prepare`] validates, drops insignificant whitespace and writes
+//! (upstream answers), [`escape_into`] validates, drops insignificant whitespace and writes
 //! the text escaped as the contents of a JSON string — the three things an MCP
 //! `tools/call` result needs (`structuredContent` and the `text` block) — and
 //! [`members`] validates while locating the members a caller reads (a JSON-RPC request
@@ -9,144 +9,26 @@
 //!
 //! Every tool answer goes through here, so it is written for speed: one pass validates
 //! and escapes, and string contents (most of any JSON document) are scanned and copied
-//! eight bytes at a time — a word without `"`, `\` or a control character is stored
-//! whole. Validation follows RFC 8259 and refuses nesting deeper than serde_json's
+//! eight bytes at a time — a word without `"`, `\`, a control character or a non-ASCII
+//! byte is stored whole (UTF-8 is checked only inside strings, the one place JSON text
+//! may hold it). Validation follows RFC 8259 and refuses nesting deeper than serde_json's
 //! default limit, so whatever passes here parses in any client.
 
 use std::borrow::Cow;
+use std::ops::Range;
+
+mod string;
+
+use string::{SLACK, escape_string, skip_string};
 
 /// Deepest nesting accepted: what serde_json's default recursion limit lets through
 /// (127 containers; one bit each in the parser's stack).
 const MAX_DEPTH: u32 = 127;
 
 /// Whitespace between JSON tokens (RFC 8259 `ws`).
-const JSON_WS: [char; 4] = [' ', '\n', '\r', '\t'];
+const JSON_WS: [u8; 4] = [b' ', b'\n', b'\r', b'\t'];
 
-/// A word stored whole may run this far past the bytes it is meant to write.
-const SLACK: usize = 8;
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// The eight bytes at `i` as a little-endian word.
-#[inline(always)]
-fn word_at(b: &[u8], i: usize) -> Option<u64> {
-    let mut lanes = [0u8; 8];
-    lanes.copy_from_slice(b.get(i..i + 8)?);
-    Some(u64::from_le_bytes(lanes))
-}
-
-/// The lane of the first `"`, `\\` or control character in `w`, if any.
-///
-/// `x ^ 0x02 < 0x21` holds exactly for `"` and the control characters (the XOR swaps
-/// `"` with the space and keeps 0x00..=0x1f among themselves), so two lane tests do:
-/// `(y - n) & !y & 0x80` is set in lanes where `y < n` (`y == 0` for the backslash).
-/// Only the lowest set lane is exact (a false one can only follow a true one), which is
-/// the one taken.
-#[inline(always)]
-fn first_stop(w: u64) -> Option<usize> {
-    let quote_or_control = w ^ (ONES * 0x02);
-    let slash = w ^ (ONES * u64::from(b'\\'));
-    let hits = ((quote_or_control.wrapping_sub(ONES * 0x21) & !quote_or_control)
-        | (slash.wrapping_sub(ONES) & !slash))
-        & HIGHS;
-    (hits != 0).then(|| (hits.trailing_zeros() / 8) as usize)
-}
-
-/// The length of the valid escape sequence at `i` (a backslash), if it is one.
-#[inline(always)]
-fn escape_at(b: &[u8], i: usize) -> Option<usize> {
-    match *b.get(i + 1)? {
-        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(2),
-        b'u' if b.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => Some(6),
-        _ => None,
-    }
-}
-
-/// Checks the string whose opening quote is at `i`; the index after its closing quote.
-fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
-    i += 1;
-    loop {
-        if let Some(w) = word_at(b, i) {
-            match first_stop(w) {
-                None => {
-                    i += 8;
-                    continue;
-                }
-                Some(lane) => i += lane,
-            }
-        } else {
-            let c = *b.get(i)?;
-            if c >= 0x20 && c != b'"' && c != b'\\' {
-                i += 1;
-                continue;
-            }
-        }
-        match *b.get(i)? {
-            b'"' => return Some(i + 1),
-            b'\\' => i += escape_at(b, i)?,
-            // A raw control character.
-            _ => return None,
-        }
-    }
-}
-
-/// Checks the string whose opening quote is at `i` and writes it, quotes included,
-/// escaped as string contents into `out` at `len`: the index after its closing quote and
-/// the new length. The cursors are locals, not fields, so that they stay in registers
-/// (stores into `out` could alias a field as far as the compiler knows).
-///
-/// `out` must hold twice the input plus [`SLACK`] (a word is stored whole, its extra
-/// bytes overwritten by the next write); when it does not, the string is refused.
-fn escape_string(b: &[u8], mut i: usize, out: &mut [u8], mut len: usize) -> Option<(usize, usize)> {
-    out.get_mut(len..len + 2)?.copy_from_slice(b"\\\"");
-    len += 2;
-    i += 1;
-    loop {
-        if let Some(w) = word_at(b, i) {
-            out.get_mut(len..len + 8)?.copy_from_slice(&w.to_le_bytes());
-            match first_stop(w) {
-                None => {
-                    i += 8;
-                    len += 8;
-                    continue;
-                }
-                Some(lane) => {
-                    i += lane;
-                    len += lane;
-                }
-            }
-        } else {
-            let c = *b.get(i)?;
-            if c >= 0x20 && c != b'"' && c != b'\\' {
-                *out.get_mut(len)? = c;
-                i += 1;
-                len += 1;
-                continue;
-            }
-        }
-        match *b.get(i)? {
-            b'"' => break,
-            b'\\' => {
-                let n = escape_at(b, i)?;
-                // `\\` then the sequence's own `\` again when it escapes `"` or `\`.
-                let tail = b.get(i + 1..i + n)?;
-                let again = usize::from(matches!(tail.first(), Some(b'"' | b'\\')));
-                out.get_mut(len..len + 3)?.copy_from_slice(b"\\\\\\");
-                len += 2 + again;
-                out.get_mut(len..len + tail.len())?.copy_from_slice(tail);
-                len += tail.len();
-                i += n;
-            }
-            // A raw control character.
-            _ => return None,
-        }
-    }
-    out.get_mut(len..len + 2)?.copy_from_slice(b"\\\"");
-    Some((i + 1, len + 2))
-}
-
-/// A JSON document checked and prepared for a tool result.
+/// A JSON document checked and prepared for a tool result (see [`prepare`]).
 #[derive(Debug)]
 pub struct Prepared<'a> {
     /// The document as compact JSON text.
@@ -155,27 +37,64 @@ pub struct Prepared<'a> {
     pub escaped: String,
 }
 
-/// Whether `bytes` are exactly one JSON value (RFC 8259, UTF-8, nesting ≤ 127).
-pub fn is_json(bytes: &[u8]) -> bool {
-    std::str::from_utf8(bytes).is_ok() && Scan::<false>::new(bytes).document().is_some()
+/// What [`escape_into`] found out about a document it wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escaped {
+    /// Where the value is in the source: whitespace around it cut off.
+    pub value: Range<usize>,
+    /// Whether that value is compact already (no whitespace between tokens). When it is
+    /// not, [`unescape`] of what was written is its compact text.
+    pub compact: bool,
 }
 
-/// Prepares `src`, or `None` when it is not exactly one JSON value.
+/// Whether `bytes` are exactly one JSON value (RFC 8259, UTF-8, nesting ≤ 127).
+pub fn is_json(bytes: &[u8]) -> bool {
+    Scan::<false>::new(bytes).document().is_some()
+}
+
+/// Checks that `src` is exactly one JSON value (as [`is_json`] does) and appends it to
+/// `out` compact and escaped as the contents of a JSON string (without the quotes); `None`,
+/// with `out` as it was, when it is not JSON.
 ///
-/// Already compact text (what most APIs send, maybe with a final newline) is borrowed;
-/// text with whitespace between tokens is also returned compacted.
-pub fn prepare(src: &str) -> Option<Prepared<'_>> {
+/// An MCP tool result holds the document twice (escaped in its `text` block, as is in
+/// `structuredContent`): writing straight into the response spares a copy and a second
+/// UTF-8 check, and compact text (what most APIs send) is then copied from `src` as is.
+pub fn escape_into(src: &[u8], out: &mut Vec<u8>) -> Option<Escaped> {
     // Whitespace around the value (Go's encoder ends every document with a newline) is
-    // cut off here, so that only whitespace inside makes a compact copy necessary.
-    let src = src.trim_matches(JSON_WS);
-    let mut scan = Scan::<true>::new(src.as_bytes());
-    scan.document()?;
-    let spaced = scan.spaced;
-    let escaped = scan.finish()?;
-    let json = if spaced {
-        Cow::Owned(unescape(&escaped)?)
+    // cut off here, so that only whitespace inside makes the text differ from `src`.
+    let start = src.iter().position(|c| !JSON_WS.contains(c))?;
+    let end = src.iter().rposition(|c| !JSON_WS.contains(c))? + 1;
+    let value = src.get(start..end)?;
+    let at = out.len();
+    let mut scan = Scan::<true>::new(value);
+    // Escaping at most doubles the text; the buffer is zeroed so that words can be
+    // stored whole (measured faster than pushing into spare capacity).
+    out.resize(at + 2 * value.len() + SLACK, 0);
+    scan.out = std::mem::take(out);
+    scan.len = at;
+    let ok = scan.document().is_some() && !scan.overflow;
+    let (compact, len) = (!scan.spaced, if ok { scan.len } else { at });
+    *out = scan.out;
+    out.truncate(len);
+    ok.then_some(Escaped {
+        value: start..end,
+        compact,
+    })
+}
+
+/// Prepares `src`, or `None` when it is not exactly one JSON value: [`escape_into`] for
+/// callers that want the two texts on their own.
+///
+/// Already compact text (maybe with whitespace around it) is borrowed; text with
+/// whitespace between tokens is returned compacted.
+pub fn prepare(src: &str) -> Option<Prepared<'_>> {
+    let mut out = Vec::new();
+    let found = escape_into(src.as_bytes(), &mut out)?;
+    let escaped = String::from_utf8(out).ok()?;
+    let json = if found.compact {
+        Cow::Borrowed(src.get(found.value)?)
     } else {
-        Cow::Borrowed(src)
+        Cow::Owned(String::from_utf8(unescape(escaped.as_bytes())?).ok()?)
     };
     Some(Prepared { json, escaped })
 }
@@ -265,15 +184,15 @@ pub fn members<'a>(src: &'a str, keep: Keep<'_>) -> Option<Vec<Member<'a>>> {
     Some(listed)
 }
 
-/// Undoes [`prepare`]'s escaping: drops the backslash before every `"` and `\\`.
-fn unescape(escaped: &str) -> Option<String> {
+/// Undoes [`escape_into`]'s escaping: drops the backslash before every `"` and `\\`;
+/// `None` when `escaped` ends inside an escape (it was not written by [`escape_into`]).
+pub fn unescape(escaped: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(escaped.len());
-    let mut bytes = escaped.bytes();
-    while let Some(c) = bytes.next() {
-        out.push(if c == b'\\' { bytes.next()? } else { c });
+    let mut bytes = escaped.iter();
+    while let Some(&c) = bytes.next() {
+        out.push(if c == b'\\' { *bytes.next()? } else { c });
     }
-    // Only ASCII backslashes were taken out of valid text.
-    String::from_utf8(out).ok()
+    Some(out)
 }
 
 /// A validating pass over JSON text that, when `ESCAPE`, also writes the text compact and
@@ -285,9 +204,8 @@ struct Scan<'s, 'k, const ESCAPE: bool, const RECORD: bool = false> {
     i: usize,
     /// Zeroed and indexed with [`SLACK`] spare bytes (when `ESCAPE`): a word is stored
     /// whole even when fewer of its bytes count, and the next write covers the rest.
-    /// Measured faster than pushing into spare capacity.
     out: Vec<u8>,
-    /// Bytes of `out` written.
+    /// Where the next byte goes in `out`.
     len: usize,
     /// A write did not fit (cannot happen with the size reserved; checked all the same).
     overflow: bool,
@@ -312,16 +230,10 @@ struct Span {
 
 impl<'s, const ESCAPE: bool, const RECORD: bool> Scan<'s, '_, ESCAPE, RECORD> {
     fn new(b: &'s [u8]) -> Self {
-        // Escaping at most doubles the text.
-        let out = if ESCAPE {
-            vec![0; 2 * b.len() + SLACK]
-        } else {
-            Vec::new()
-        };
         Self {
             b,
             i: 0,
-            out,
+            out: Vec::new(),
             len: 0,
             overflow: false,
             spaced: false,
@@ -331,16 +243,6 @@ impl<'s, const ESCAPE: bool, const RECORD: bool> Scan<'s, '_, ESCAPE, RECORD> {
             members: Vec::with_capacity(if RECORD { 16 } else { 0 }),
             open: Vec::with_capacity(if RECORD { 8 } else { 0 }),
         }
-    }
-
-    /// The escaped text written.
-    fn finish(mut self) -> Option<String> {
-        if self.overflow {
-            return None;
-        }
-        self.out.truncate(self.len);
-        // Whole UTF-8 sequences of valid text, and ASCII.
-        String::from_utf8(self.out).ok()
     }
 
     #[inline(always)]

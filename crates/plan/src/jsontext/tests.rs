@@ -1,5 +1,6 @@
 //! `jsontext` against serde_json: same verdicts, same values, same escaping.
 
+use super::string::first_stop;
 use super::*;
 
 /// Copies of `seed` with one to three bytes replaced by bytes of `alphabet` (and, when
@@ -138,7 +139,7 @@ fn first_stop_finds_the_first_in_every_lane() {
                 }
                 let want = lanes
                     .iter()
-                    .position(|&c| c < 0x20 || c == b'"' || c == b'\\');
+                    .position(|&c| c < 0x20 || c == b'"' || c == b'\\' || c >= 0x80);
                 assert_eq!(first_stop(u64::from_le_bytes(lanes)), want, "{lanes:?}");
             }
         }
@@ -346,4 +347,45 @@ fn members_lists_only_what_keep_asks_for() {
     let all = members(&big, &keep).unwrap();
     assert_eq!(all.len(), 1);
     assert!(all.capacity() < 16);
+}
+
+#[test]
+fn utf8_is_checked_inside_strings_like_serde() {
+    // Bytes that make or break UTF-8 (lead bytes, continuations, overlong, surrogate,
+    // out-of-range) dropped into and around strings of a seed with multi-byte text.
+    let seed = "{\"a\":\"é€😀 plain\",\"k\u{e9}y\":[\"x\",\"日本語のテキスト\"],\"n\":1}";
+    let alphabet: &[u8] = &[0xc3, 0xa9, 0x80, 0xbf, 0xc0, 0xe2, 0x82, 0xed, 0xa0, 0xf0, 0xf4, 0xf5, 0xff, b'"', b'a'];
+    let mut seen = [0usize; 2];
+    for doc in mutations(seed, alphabet, 0x1234_5678_9abc_def1, true).take(20_000) {
+        let theirs = serde_json::from_slice::<serde_json::Value>(&doc);
+        seen[usize::from(theirs.is_ok())] += 1;
+        assert_eq!(is_json(&doc), theirs.is_ok(), "{doc:?}");
+        let mut out = b"head".to_vec();
+        let ours = escape_into(&doc, &mut out);
+        assert_eq!(ours.is_some(), theirs.is_ok(), "{doc:?}");
+        let Ok(value) = theirs else {
+            assert_eq!(out, b"head", "a refused document leaves the buffer as it was");
+            continue;
+        };
+        let text = std::str::from_utf8(&out[4..]).unwrap();
+        let compact = serde_json::from_str::<String>(&format!("\"{text}\"")).unwrap();
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&compact).unwrap(), value);
+    }
+    // Both verdicts are exercised.
+    assert!(seen[0] > 1000 && seen[1] > 500, "{seen:?}");
+}
+
+#[test]
+fn escape_into_appends_and_locates_the_value() {
+    let mut out = b"[".to_vec();
+    let found = escape_into(b" \n{\"a\": \"b\\\\\"}\t", &mut out).unwrap();
+    assert_eq!(found.value, 2..14);
+    assert!(!found.compact);
+    assert_eq!(out, b"[{\\\"a\\\":\\\"b\\\\\\\\\\\"}");
+    assert_eq!(unescape(&out[1..]).unwrap(), b"{\"a\":\"b\\\\\"}");
+    let found = escape_into(b"[1,\"x\"]\n", &mut out).unwrap();
+    assert!(found.compact);
+    assert_eq!(found.value, 0..7);
+    assert!(escape_into(b" \n ", &mut out).is_none());
+    assert!(escape_into(b"", &mut out).is_none());
 }
