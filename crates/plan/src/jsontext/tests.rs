@@ -354,7 +354,9 @@ fn utf8_is_checked_inside_strings_like_serde() {
     // Bytes that make or break UTF-8 (lead bytes, continuations, overlong, surrogate,
     // out-of-range) dropped into and around strings of a seed with multi-byte text.
     let seed = "{\"a\":\"é€😀 plain\",\"k\u{e9}y\":[\"x\",\"日本語のテキスト\"],\"n\":1}";
-    let alphabet: &[u8] = &[0xc3, 0xa9, 0x80, 0xbf, 0xc0, 0xe2, 0x82, 0xed, 0xa0, 0xf0, 0xf4, 0xf5, 0xff, b'"', b'a'];
+    let alphabet: &[u8] = &[
+        0xc3, 0xa9, 0x80, 0xbf, 0xc0, 0xe2, 0x82, 0xed, 0xa0, 0xf0, 0xf4, 0xf5, 0xff, b'"', b'a',
+    ];
     let mut seen = [0usize; 2];
     for doc in mutations(seed, alphabet, 0x1234_5678_9abc_def1, true).take(20_000) {
         let theirs = serde_json::from_slice::<serde_json::Value>(&doc);
@@ -364,12 +366,18 @@ fn utf8_is_checked_inside_strings_like_serde() {
         let ours = escape_into(&doc, &mut out);
         assert_eq!(ours.is_some(), theirs.is_ok(), "{doc:?}");
         let Ok(value) = theirs else {
-            assert_eq!(out, b"head", "a refused document leaves the buffer as it was");
+            assert_eq!(
+                out, b"head",
+                "a refused document leaves the buffer as it was"
+            );
             continue;
         };
         let text = std::str::from_utf8(&out[4..]).unwrap();
         let compact = serde_json::from_str::<String>(&format!("\"{text}\"")).unwrap();
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&compact).unwrap(), value);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&compact).unwrap(),
+            value
+        );
     }
     // Both verdicts are exercised.
     assert!(seen[0] > 1000 && seen[1] > 500, "{seen:?}");
