@@ -43,6 +43,7 @@ pub(crate) fn operations(
         }
         other => other,
     });
+    let origin = crate::origin::Origin::of(base);
     let mut out = Vec::new();
     for r in &c.resources {
         let path = path_segments(&r.path.value);
@@ -66,6 +67,7 @@ pub(crate) fn operations(
                 namespace: c.namespace.value.clone(),
                 method,
                 base: base.to_string(),
+                origin: origin.clone(),
                 path: path.clone(),
                 params,
                 body: op.body.as_ref().and_then(body_plan),

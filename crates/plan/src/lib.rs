@@ -16,6 +16,7 @@ mod error;
 mod exposed;
 pub mod jsontext;
 mod operation;
+mod origin;
 mod output;
 mod secret;
 mod tools;

@@ -12,6 +12,7 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::Value;
 
 use crate::error::InvokeError;
+use crate::origin::Origin;
 use crate::secret::{Binds, Secret};
 use crate::values::{Values, render_text, value_text};
 
@@ -187,6 +188,8 @@ pub struct OperationPlan {
     pub method: Method,
     /// Base URI without a trailing slash.
     pub base: String,
+    /// `base` split, when it is an absolute URI (see [`Origin`]).
+    pub(crate) origin: Option<Origin>,
     /// Resource path.
     pub path: Vec<PathSeg>,
     /// Consumes-level then operation-level parameters.
@@ -226,7 +229,7 @@ impl OperationPlan {
         binds: &Binds,
     ) -> Result<Request<Bytes>, InvokeError> {
         let mut url = String::with_capacity(self.base.len() + 64);
-        url.push_str(&self.base);
+        url.push_str(self.origin.as_ref().map_or(&self.base, Origin::prefix));
         for seg in &self.path {
             match seg {
                 PathSeg::Lit(l) => url.push_str(l),
@@ -305,7 +308,15 @@ impl OperationPlan {
             })?;
             headers.insert(http::header::CONTENT_TYPE, ct);
         }
-        let uri = http::Uri::try_from(url).map_err(|e| InvokeError::BadInput {
+        let uri = match &self.origin {
+            Some(origin) if url.starts_with('/') => origin.uri(url),
+            // No path, or one without its `/` after a bare authority: the URL as written.
+            Some(_) => {
+                http::Uri::try_from(format!("{}{url}", self.base)).map_err(|e| e.to_string())
+            }
+            None => http::Uri::try_from(url).map_err(|e| e.to_string()),
+        }
+        .map_err(|e| InvokeError::BadInput {
             name: "request".into(),
             reason: format!("cannot build the upstream URL: {e}"),
         })?;
