@@ -23,6 +23,9 @@ use tokio::io::{AsyncRead, ReadBuf};
 use tokio::net::TcpStream;
 use tower_service::Service as _;
 
+use tokio::time::Instant;
+
+use crate::deadline::Timer;
 use crate::error::{self, BuildError, Target, UpstreamError};
 use crate::h1::{self, Failure};
 use crate::pool::Pool;
@@ -53,6 +56,9 @@ impl Default for HttpUpstreamConfig {
 }
 
 type Connector = HttpsConnector<HttpConnector>;
+
+/// Stands in for a deadline beyond what `Instant` can hold (about 30 years).
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
 /// Pooled HTTP/1.1 client for `http` and `https` upstreams.
 ///
@@ -123,21 +129,39 @@ impl HttpUpstream {
     /// pooled connection that turns out closed is dropped and the request tried on the
     /// next: always when the request could not be written, and for idempotent methods
     /// when the connection closed without a byte of answer (the keep-alive race).
+    ///
+    /// The whole call, connecting included, ends by `timeout`; the exchange is timed by
+    /// the connection's own [`Timer`].
     async fn call(
         &self,
         req: Request<Bytes>,
         max_body: usize,
         target: &Target,
+        timeout: Duration,
     ) -> Result<Response<Bytes>, UpstreamError> {
+        let now = Instant::now();
+        // A timeout too long to add is as good as none (tokio does the same).
+        let at = now.checked_add(timeout).unwrap_or_else(|| now + FAR_FUTURE);
+        let timed_out = || UpstreamError::Timeout { after: timeout };
         let path = origin_form(req.uri());
         let host = target.authority.as_str();
         let retry_silent_close = is_idempotent(req.method());
         loop {
             let (mut conn, fresh) = match self.pool.checkout(target.https, &target.authority) {
                 Some(conn) => (conn, false),
-                None => (self.connect(req.uri().clone(), target).await?, true),
+                None => {
+                    let connect = self.connect(req.uri().clone(), target, at);
+                    let conn = tokio::time::timeout_at(at, connect).await;
+                    (conn.map_err(|_| timed_out())??, true)
+                }
             };
-            match h1::exchange(&mut *conn.io, &mut conn.buf, &req, &path, host, max_body).await {
+            let Conn { io, buf, timer } = &mut conn;
+            let exchange = h1::exchange(&mut **io, buf, &req, &path, host, max_body);
+            // On a timeout the connection is dropped, half-read, instead of pooled.
+            let Some(exchanged) = timer.run(at, exchange).await else {
+                return Err(timed_out());
+            };
+            match exchanged {
                 Ok(done) => {
                     if done.reusable {
                         self.pool.put(target.https, &target.authority, conn);
@@ -157,7 +181,7 @@ impl HttpUpstream {
     }
 
     /// Opens a connection (TCP, then TLS for `https`).
-    async fn connect(&self, uri: Uri, target: &Target) -> Result<Conn, UpstreamError> {
+    async fn connect(&self, uri: Uri, target: &Target, at: Instant) -> Result<Conn, UpstreamError> {
         let io = self
             .connector
             .clone()
@@ -167,6 +191,7 @@ impl HttpUpstream {
         Ok(Conn {
             io: Box::new(TokioIo::new(io)),
             buf: BytesMut::with_capacity(8192),
+            timer: Timer::new(at),
         })
     }
 }
@@ -177,6 +202,8 @@ pub(crate) struct Conn {
     /// pool on every call.
     io: Box<TokioIo<MaybeHttpsStream<TokioIo<TcpStream>>>>,
     buf: BytesMut,
+    /// Times every exchange on this connection.
+    timer: Timer,
 }
 
 impl Conn {
@@ -232,13 +259,7 @@ impl Upstream for HttpUpstream {
         self.pool.start_janitor();
         Box::pin(async move {
             let target = validate(&req)?;
-            let result =
-                match tokio::time::timeout(timeout, self.call(req, max_body, &target)).await {
-                    Ok(r) => r,
-                    // Dropping the in-flight exchange closes that connection
-                    // rather than returning a half-read one to the pool.
-                    Err(_) => Err(UpstreamError::Timeout { after: timeout }),
-                };
+            let result = self.call(req, max_body, &target, timeout).await;
             if let Err(e) = &result {
                 tracing::debug!(kind = e.kind(), error = %e, "upstream call failed");
             }

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod client;
+mod deadline;
 mod error;
 mod h1;
 mod pool;

@@ -213,3 +213,37 @@ async fn max_idle_zero_disables_reuse() {
     }
     assert_eq!(srv.accepts.load(Ordering::SeqCst), 3);
 }
+
+/// A pooled connection's timer stays armed at an earlier call's deadline: a later call
+/// with a longer timeout must outlive it, one with a shorter timeout must not.
+#[tokio::test]
+async fn a_reused_connection_times_each_call_by_its_own_deadline() {
+    let srv = server(After::KeepAlive).await;
+    let up = HttpUpstream::new().unwrap();
+    let short = CallOptions {
+        timeout: Duration::from_millis(150),
+        ..CallOptions::default()
+    };
+    // Leaves the connection's timer armed 150 ms from now.
+    assert_eq!(
+        call_with(&up, srv.addr, "/fast", &short).await.unwrap(),
+        "/fast"
+    );
+    // Answered after 500 ms: past the first call's deadline, within its own.
+    let long = CallOptions {
+        timeout: Duration::from_secs(5),
+        ..CallOptions::default()
+    };
+    assert_eq!(
+        call_with(&up, srv.addr, "/slow", &long).await.unwrap(),
+        "/slow"
+    );
+    // The timer is now armed 5 s ahead; this call must still end at 150 ms.
+    let started = std::time::Instant::now();
+    let err = call_with(&up, srv.addr, "/slow", &short).await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(elapsed >= Duration::from_millis(150), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(450), "{elapsed:?}");
+    assert_eq!(srv.accepts.load(Ordering::SeqCst), 1);
+}
