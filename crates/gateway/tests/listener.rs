@@ -1,5 +1,6 @@
 //! Client connections that stall: a request whose headers never finish, and a keep-alive
-//! connection left idle, are both closed after `--header-timeout`.
+//! connection left idle, are both closed after `--header-timeout`, counted from when the
+//! connection starts waiting for each request head.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -60,5 +61,24 @@ async fn stalled_and_idle_clients_are_closed_after_the_header_timeout() {
     assert!(
         after >= Duration::from_millis(250),
         "closed after {after:?}"
+    );
+
+    // The clock starts when the connection waits for a head (idle time counts). Two
+    // exchanges 200 ms apart, then silence: the third wait gets its own full timeout,
+    // not what was left of the second one's.
+    let mut late = TcpStream::connect(&addr).await.unwrap();
+    let mut buf = [0u8; 4096];
+    for pause in [0, 200] {
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        late.write_all(b"GET /v1/x HTTP/1.1\r\nhost: a\r\n\r\n")
+            .await
+            .unwrap();
+        let n = late.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "after {pause} ms");
+    }
+    let (after, _) = until_closed(&mut late).await;
+    assert!(
+        after >= Duration::from_millis(250),
+        "closed {after:?} after the second answer"
     );
 }

@@ -91,7 +91,7 @@ async fn connection<A: App>(
     // A client that stalls while sending headers, or idles between requests, past the
     // deadline is closed: otherwise each one holds a socket and a task for ever.
     let conn = http1::Builder::new()
-        .timer(hyper_util::rt::TokioTimer::new())
+        .timer(super::timer::ConnTimer::default())
         .header_read_timeout(header_timeout)
         .serve_connection(TokioIo::new(stream), app);
     tokio::pin!(conn);

@@ -10,5 +10,6 @@ mod assemble;
 mod listeners;
 pub(crate) mod mcp;
 mod state;
+mod timer;
 
 pub(crate) use state::{Gateway, Settings, Source};
