@@ -3,7 +3,6 @@
 //! the answer as a `CallToolResult`.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,41 +21,95 @@ use crate::jsonrpc::{
 };
 use naftiko_plan::jsontext;
 
-/// Calls in flight on one session (or stdio connection), by raw request id, so
-/// `notifications/cancelled` can abort them.
+/// Calls in flight on one session (or stdio connection), so `notifications/cancelled`
+/// can abort them by request id.
+///
+/// A slab rather than a map by id: a call registers and finishes by its slot, so the
+/// common path hashes nothing (the ids are the client's choice, so a map would need a
+/// DoS-resistant hash: two SipHash passes per call); only a cancellation, which is rare,
+/// looks through the calls for its id.
 #[derive(Debug, Default)]
 pub(crate) struct Inflight {
-    calls: Mutex<HashMap<String, (u64, AbortHandle)>>,
+    calls: Mutex<Slots>,
     seq: AtomicU64,
 }
 
+#[derive(Debug, Default)]
+struct Slots {
+    /// `(raw id, registration number, handle)`; `None` is a free slot.
+    entries: Vec<Option<(String, u64, AbortHandle)>>,
+    free: Vec<usize>,
+}
+
+/// A call's place in [`Inflight`]; leaves it when dropped (also when the request is
+/// dropped mid-call, which a map entry removed only on completion would have outlived).
+pub(crate) struct Registration<'a> {
+    inflight: &'a Inflight,
+    slot: usize,
+    seq: u64,
+}
+
 impl Inflight {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, (u64, AbortHandle)>> {
+    fn lock(&self) -> MutexGuard<'_, Slots> {
         self.calls.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn register(&self, id: &str, handle: AbortHandle) -> u64 {
+    fn register(&self, id: &str, handle: AbortHandle) -> Registration<'_> {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
-        self.lock().insert(id.to_owned(), (seq, handle));
-        seq
-    }
-
-    fn finish(&self, id: &str, seq: u64) {
-        let mut calls = self.lock();
-        // A reused id may already name a newer call: that entry goes back (rare; one
-        // lookup in the common case).
-        if let Some((key, entry)) = calls.remove_entry(id)
-            && entry.0 != seq
-        {
-            calls.insert(key, entry);
+        let entry = Some((id.to_owned(), seq, handle));
+        let mut slots = self.lock();
+        let slot = match slots.free.pop() {
+            Some(k) => {
+                if let Some(free) = slots.entries.get_mut(k) {
+                    *free = entry;
+                }
+                k
+            }
+            None => {
+                slots.entries.push(entry);
+                slots.entries.len() - 1
+            }
+        };
+        Registration {
+            inflight: self,
+            slot,
+            seq,
         }
     }
 
-    /// Aborts the call with this raw id; unknown or finished ids are ignored (the spec
-    /// allows the race).
+    /// Aborts the newest call with this raw id; unknown or finished ids are ignored (the
+    /// spec allows the race).
     pub(crate) fn cancel(&self, id: &str) {
-        if let Some((_, handle)) = self.lock().remove(id) {
+        let mut slots = self.lock();
+        let newest = slots
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(k, e)| e.as_ref().filter(|e| e.0 == id).map(|e| (e.1, k)))
+            .max();
+        if let Some((_, k)) = newest
+            && let Some((_, _, handle)) = slots.entries.get_mut(k).and_then(Option::take)
+        {
+            slots.free.push(k);
             handle.abort();
+        }
+    }
+
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.lock().entries.iter().all(Option::is_none)
+    }
+}
+
+impl Drop for Registration<'_> {
+    fn drop(&mut self) {
+        let mut slots = self.inflight.lock();
+        // Cancelled calls already left (and their slot may hold a newer call).
+        if let Some(entry) = slots.entries.get_mut(self.slot)
+            && entry.as_ref().is_some_and(|e| e.1 == self.seq)
+        {
+            *entry = None;
+            slots.free.push(self.slot);
         }
     }
 }
@@ -163,7 +216,7 @@ pub(crate) async fn call(
         ));
     }
     let (handle, registration) = AbortHandle::new_pair();
-    let registered = inflight.map(|f| (f, f.register(id, handle)));
+    let registered = inflight.map(|f| f.register(id, handle));
     let unit = Arc::clone(&tool.unit);
     let run = Abortable::new(async move { unit.invoke(&args).await }, registration);
     let outcome = if tool.hints.read_only {
@@ -176,9 +229,7 @@ pub(crate) async fn call(
         // move to a task of its own, so the common case pays no spawn.
         Detached::new(run).await
     };
-    if let Some((f, seq)) = registered {
-        f.finish(id, seq);
-    }
+    drop(registered);
     match outcome {
         Ok(Ok(answer)) => CallOutcome::Response(render_answer(&answer, extra, id)),
         Ok(Err(e)) => {
@@ -360,20 +411,39 @@ mod tests {
         let first = inflight.register("7", old);
         let second = inflight.register("7", new);
         // The first call finishing must not forget the second, still running.
-        inflight.finish("7", first);
+        drop(first);
         assert!(!new_registration.handle().is_aborted());
         inflight.cancel("7");
         assert!(
             new_registration.handle().is_aborted(),
             "the newer call is cancellable"
         );
-        inflight.finish("7", second);
-        assert!(inflight.lock().is_empty());
+        // The cancelled call's slot is free: a new call takes it, and the cancelled
+        // call finishing must not remove the new one.
+        let (h, third_registration) = AbortHandle::new_pair();
+        let third = inflight.register("9", h);
+        drop(second);
+        inflight.cancel("9");
+        assert!(third_registration.handle().is_aborted(), "still registered");
+        drop(third);
+        assert!(inflight.is_empty());
         // Its own finish removes an entry.
         let (h, _) = AbortHandle::new_pair();
-        let seq = inflight.register("8", h);
-        inflight.finish("8", seq);
-        assert!(inflight.lock().is_empty());
+        drop(inflight.register("8", h));
+        assert!(inflight.is_empty());
+    }
+
+    #[test]
+    fn the_newest_of_several_calls_with_one_id_is_cancelled() {
+        let inflight = Inflight::default();
+        let pairs: Vec<_> = (0..3).map(|_| AbortHandle::new_pair()).collect();
+        let _regs: Vec<_> = pairs
+            .iter()
+            .map(|(h, _)| inflight.register("x", h.clone()))
+            .collect();
+        inflight.cancel("x");
+        let aborted: Vec<bool> = pairs.iter().map(|(_, r)| r.handle().is_aborted()).collect();
+        assert_eq!(aborted, [false, false, true]);
     }
 
     fn answer(status: u16, body: AnswerBody) -> Value {
