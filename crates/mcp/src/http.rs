@@ -12,11 +12,10 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use bytes::BytesMut;
 use futures_util::stream;
 use http::header::{self, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, StatusCode};
-use http_body_util::BodyExt as _;
+use naftiko_plan::BodyError;
 use serde_json::value::RawValue;
 
 use crate::catalog::Catalog;
@@ -173,13 +172,10 @@ fn header_version(h: &HeaderMap) -> Result<Option<Version>, HttpError> {
         .ok_or_else(|| HttpError::rpc(RpcError::unsupported_version(&text)))
 }
 
-/// The whole request body, at most `max` bytes. Read frame by frame as hyper hands it
-/// over: a body that comes in one frame (as small JSON-RPC messages do) is kept as it
-/// is, without `Collect`'s buffer list and copy.
+/// The whole request body, at most `max` bytes.
 async fn read_body<B>(h: &HeaderMap, body: B, max: usize) -> Result<Bytes, HttpError>
 where
     B: http_body::Body<Data = Bytes>,
-    B::Error: Into<axum::BoxError>,
 {
     let declared = h
         .get(CONTENT_LENGTH)
@@ -188,35 +184,15 @@ where
     if declared.is_some_and(|n| n > max as u64) {
         return Err(HttpError::TooLarge);
     }
-    let mut body = std::pin::pin!(body);
-    let mut first = Bytes::new();
-    let mut more: Option<BytesMut> = None;
-    while let Some(frame) = body.frame().await {
-        // A body cut off or badly chunked is no message at all.
-        let frame = frame.map_err(|_| {
-            HttpError::rpc(RpcError::parse(
+    naftiko_plan::read_body(body, max)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => HttpError::TooLarge,
+            // A body cut off or badly chunked is no message at all.
+            BodyError::Unreadable => HttpError::rpc(RpcError::parse(
                 "Parse error: the request body could not be read",
-            ))
-        })?;
-        let Ok(data) = frame.into_data() else {
-            continue; // trailers
-        };
-        let total = first.len() + more.as_ref().map_or(0, BytesMut::len) + data.len();
-        if total > max {
-            return Err(HttpError::TooLarge);
-        }
-        match &mut more {
-            _ if first.is_empty() => first = data,
-            Some(more) => more.extend_from_slice(&data),
-            None => {
-                let mut joined = BytesMut::with_capacity(total);
-                joined.extend_from_slice(&first);
-                joined.extend_from_slice(&data);
-                more = Some(joined);
-            }
-        }
-    }
-    Ok(more.map_or(first, BytesMut::freeze))
+            )),
+        })
 }
 
 impl App {

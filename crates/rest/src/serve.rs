@@ -6,10 +6,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, Method, StatusCode, header};
-use http_body_util::{BodyExt, Limited};
+use naftiko_plan::BodyError;
 use naftiko_plan::{Answer, AnswerBody};
 
 use crate::args::RestArgs;
@@ -68,11 +67,11 @@ impl hyper::service::Service<http::Request<hyper::body::Incoming>> for RestServi
 
     fn call(&self, req: http::Request<hyper::body::Incoming>) -> Self::Future {
         let shared = self.0.clone();
-        Box::pin(async move { Ok(handle(shared, req.map(Body::new)).await) })
+        Box::pin(async move { Ok(handle(shared, req).await) })
     }
 }
 
-async fn handle(s: Shared, req: Request) -> Response {
+async fn handle(s: Shared, req: http::Request<hyper::body::Incoming>) -> Response {
     let Some(routes) = s.source.routes() else {
         return problem(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -105,16 +104,16 @@ async fn handle(s: Shared, req: Request) -> Response {
         }
         return resp;
     };
-    let bytes = match Limited::new(body, s.config.max_body).collect().await {
-        Ok(c) => c.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+    let bytes = match naftiko_plan::read_body(body, s.config.max_body).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge) => {
             return problem(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
                 &format!("request body exceeds {} bytes", s.config.max_body),
             );
         }
-        Err(_) => {
+        Err(BodyError::Unreadable) => {
             return problem(
                 StatusCode::BAD_REQUEST,
                 "body_unreadable",
