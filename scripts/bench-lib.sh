@@ -145,7 +145,7 @@ build_binaries() {
 
 STUB_PID="" STUB_PORT=""
 start_stub() { # TAG
-  start "stub-$1" "$SERVER_CPU" "$STUB" serve --listen 127.0.0.1:0 --auth "$AUTH"
+  start "stub-$1" "$SERVER_CPU" ${STUB_SCHED:+chrt $STUB_SCHED 0} "$STUB" serve --listen 127.0.0.1:0 --auth "$AUTH"
   STUB_PID=$BG_PID
   local i
   # Up to 20 s: a loaded shared machine has been seen to take more than 5.

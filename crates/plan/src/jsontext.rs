@@ -216,6 +216,9 @@ struct Scan<'s, 'k, const ESCAPE: bool, const RECORD: bool = false> {
     members: Vec<Span>,
     /// Indexes in `members` of those whose value is being read, innermost last.
     open: Vec<usize>,
+    /// How deep containers may nest: [`MAX_DEPTH`] less those open around the value
+    /// this scan reads.
+    max_depth: u32,
 }
 
 /// Where a member is: its key with the quotes, its value, and how deep its object is.
@@ -242,6 +245,7 @@ impl<'s, const ESCAPE: bool, const RECORD: bool> Scan<'s, '_, ESCAPE, RECORD> {
             // Room for what a JSON-RPC request lists, so that it is never regrown.
             members: Vec::with_capacity(if RECORD { 16 } else { 0 }),
             open: Vec::with_capacity(if RECORD { 8 } else { 0 }),
+            max_depth: MAX_DEPTH,
         }
     }
 
@@ -278,36 +282,40 @@ impl<'s, const ESCAPE: bool, const RECORD: bool> Scan<'s, '_, ESCAPE, RECORD> {
         // Open containers: bit `depth - 1` of `objects` is set for an object.
         let mut objects = 0u128;
         let mut depth = 0u32;
+        // Whether the value at the cursor was read already, with its key (see `key`).
+        let mut read = false;
         'value: loop {
-            self.ws();
-            match *self.b.get(self.i)? {
-                open @ (b'{' | b'[') => {
-                    if depth == MAX_DEPTH {
-                        return None;
-                    }
-                    let object = open == b'{';
-                    let close = if object { b'}' } else { b']' };
-                    self.put(open);
-                    self.i += 1;
-                    self.ws();
-                    if self.b.get(self.i) == Some(&close) {
-                        self.put(close);
-                        self.i += 1;
-                    } else {
-                        objects = (objects << 1) | u128::from(object);
-                        depth += 1;
-                        if object {
-                            self.key(depth)?;
+            if !read {
+                self.ws();
+                match *self.b.get(self.i)? {
+                    open @ (b'{' | b'[') => {
+                        if depth == self.max_depth {
+                            return None;
                         }
-                        continue 'value;
+                        let object = open == b'{';
+                        let close = if object { b'}' } else { b']' };
+                        self.put(open);
+                        self.i += 1;
+                        self.ws();
+                        if self.b.get(self.i) == Some(&close) {
+                            self.put(close);
+                            self.i += 1;
+                        } else {
+                            objects = (objects << 1) | u128::from(object);
+                            depth += 1;
+                            if object {
+                                read = self.key(depth)?;
+                            }
+                            continue 'value;
+                        }
                     }
+                    b'"' => self.string()?,
+                    b't' => self.literal(b"true")?,
+                    b'f' => self.literal(b"false")?,
+                    b'n' => self.literal(b"null")?,
+                    b'-' | b'0'..=b'9' => self.number()?,
+                    _ => return None,
                 }
-                b'"' => self.string()?,
-                b't' => self.literal(b"true")?,
-                b'f' => self.literal(b"false")?,
-                b'n' => self.literal(b"null")?,
-                b'-' | b'0'..=b'9' => self.number()?,
-                _ => return None,
             }
             // A value ended: close containers until one continues.
             loop {
@@ -325,12 +333,13 @@ impl<'s, const ESCAPE: bool, const RECORD: bool> Scan<'s, '_, ESCAPE, RECORD> {
                         self.put(c);
                         self.i += 1;
                         self.ws();
-                        self.key(depth)?;
+                        read = self.key(depth)?;
                         continue 'value;
                     }
                     (b',', false) => {
                         self.put(c);
                         self.i += 1;
+                        read = false;
                         continue 'value;
                     }
                     (b'}', true) | (b']', false) => {
@@ -357,8 +366,9 @@ impl<'s, const ESCAPE: bool, const RECORD: bool> Scan<'s, '_, ESCAPE, RECORD> {
         }
     }
 
-    /// An object key and its colon, in an object `depth` deep.
-    fn key(&mut self, depth: u32) -> Option<()> {
+    /// An object key and its colon, in an object `depth` deep; with `RECORD`, also the
+    /// member's value when nothing in it is listed. `true` when the value was read.
+    fn key(&mut self, depth: u32) -> Option<bool> {
         if self.b.get(self.i) != Some(&b'"') {
             return None;
         }
@@ -373,8 +383,8 @@ impl<'s, const ESCAPE: bool, const RECORD: bool> Scan<'s, '_, ESCAPE, RECORD> {
         self.i += 1;
         if RECORD {
             let listing = self.wanted(depth, start, end);
+            self.ws();
             if listing != Listing::Skip {
-                self.ws();
                 self.open.push(self.members.len());
                 self.members.push(Span {
                     depth,
@@ -383,7 +393,24 @@ impl<'s, const ESCAPE: bool, const RECORD: bool> Scan<'s, '_, ESCAPE, RECORD> {
                     value: (self.i, self.i),
                 });
             }
+            // Only containers: a scalar is read as fast either way.
+            if listing != Listing::Members && matches!(self.b.get(self.i), Some(b'{' | b'[')) {
+                self.plain_value(depth)?;
+                return Some(true);
+            }
         }
+        Some(false)
+    }
+
+    /// Checks the value at the cursor, `depth` containers deep, without the listing's
+    /// bookkeeping (nothing in it is listed): the scan every JSON body gets, so that a
+    /// tool's 1 KB `body` argument costs in a JSON-RPC request what it costs as a REST body.
+    fn plain_value(&mut self, depth: u32) -> Option<()> {
+        let mut plain = Scan::<false>::new(self.b);
+        plain.i = self.i;
+        plain.max_depth = self.max_depth.checked_sub(depth)?;
+        plain.value()?;
+        self.i = plain.i;
         Some(())
     }
 

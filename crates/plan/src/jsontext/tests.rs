@@ -191,6 +191,19 @@ fn depth_is_bounded() {
             );
         }
     }
+    // A member's value read without the listing still counts the containers around it.
+    for n in [max - 1, max] {
+        let doc = format!(r#"{{"a":{}{}}}"#, "[".repeat(n), "]".repeat(n));
+        let serde = serde_json::from_str::<serde_json::Value>(&doc).is_ok();
+        assert_eq!(serde, n < max);
+        for listing in [Listing::Skip, Listing::Member, Listing::Members] {
+            assert_eq!(
+                members(&doc, &|_, _, _| listing).is_some(),
+                serde,
+                "{n} levels, {listing:?}"
+            );
+        }
+    }
     let crossed = format!("{}1{}", r#"{"a":["#.repeat(3), "}]".repeat(3));
     assert!(compact_json(&crossed).is_none());
 }
