@@ -61,6 +61,9 @@ fn utf8_run(b: &[u8], i: usize) -> Option<usize> {
 }
 
 /// Checks the string whose opening quote is at `i`; the index after its closing quote.
+/// Inlined into the pass, whose cursors are locals: a call saved and restored registers
+/// for every string, most of which are a word or two long.
+#[inline(always)]
 pub(super) fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
     i += 1;
     loop {
@@ -93,6 +96,7 @@ pub(super) fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
 ///
 /// `out` must hold twice the input plus [`SLACK`] (a word is stored whole, its extra
 /// bytes overwritten by the next write); when it does not, the string is refused.
+#[inline(always)]
 pub(super) fn escape_string(
     b: &[u8],
     mut i: usize,
