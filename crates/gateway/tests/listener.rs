@@ -1,6 +1,7 @@
 //! Client connections that stall: a request whose headers never finish, and a keep-alive
 //! connection left idle, are both closed after `--header-timeout`, counted from when the
-//! connection starts waiting for each request head.
+//! connection starts waiting for each request head. A connection closed before its
+//! request body was read is drained first, so that the client can read the answer.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -81,4 +82,38 @@ async fn stalled_and_idle_clients_are_closed_after_the_header_timeout() {
         after >= Duration::from_millis(250),
         "closed {after:?} after the second answer"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_refused_unread_is_drained_so_the_client_can_finish_and_read_the_answer() {
+    let up = RecordingUpstream::start().await;
+    let dir = tempdir();
+    let port = free_port();
+    write_atomic(
+        &dir.join("a.yml"),
+        &capability("a", &up.base_url(), port, &["x"]),
+    );
+    let _gw = Running::start(&[dir.as_path()], &[]).await;
+    let mut s = TcpStream::connect(format!("127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    // Over the default 1 MiB limit: refused on its declared length, before any of it.
+    let size = 3 << 20;
+    s.write_all(
+        format!("GET /v1/x HTTP/1.1\r\nhost: a\r\ncontent-length: {size}\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let (_, answer) = until_closed(&mut s).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    // The server has ended its side; a socket closed outright would now answer the
+    // body with a reset, and these writes would fail.
+    let chunk = vec![b'x'; 64 * 1024];
+    for sent in 0..size / chunk.len() {
+        if let Err(e) = s.write_all(&chunk).await {
+            panic!("the body was refused with {e} after {sent} chunks");
+        }
+    }
+    s.shutdown().await.unwrap();
+    assert!(up.requests().is_empty());
 }

@@ -17,6 +17,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use super::linger::{LINGER, Lingering};
+
 /// What a listener can serve: a cloneable hyper service answering with axum bodies.
 pub(crate) trait App:
     Service<http::Request<Incoming>, Response = axum::response::Response, Error = Infallible>
@@ -93,7 +95,7 @@ async fn connection<A: App>(
     let conn = http1::Builder::new()
         .timer(super::timer::ConnTimer::default())
         .header_read_timeout(header_timeout)
-        .serve_connection(TokioIo::new(stream), app);
+        .serve_connection(TokioIo::new(Lingering::new(stream, LINGER)), app);
     tokio::pin!(conn);
     let closed = async move {
         let _ = closing.wait_for(|c| *c).await;
