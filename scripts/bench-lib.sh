@@ -145,7 +145,11 @@ build_binaries() {
 
 STUB_PID="" STUB_PORT=""
 start_stub() { # TAG
-  start "stub-$1" "$SERVER_CPU" ${STUB_SCHED:+chrt $STUB_SCHED 0} "$STUB" serve --listen 127.0.0.1:0 --auth "$AUTH"
+  # BENCH_STUB_SCHED=-b: the stub runs SCHED_BATCH, so its wake-ups never preempt the
+  # proxy sharing its core (a diagnostic: what the rows cost without that artefact).
+  local sched=()
+  [[ -n ${BENCH_STUB_SCHED:-} ]] && sched=(chrt "$BENCH_STUB_SCHED" 0)
+  start "stub-$1" "$SERVER_CPU" "${sched[@]}" "$STUB" serve --listen 127.0.0.1:0 --auth "$AUTH"
   STUB_PID=$BG_PID
   local i
   # Up to 20 s: a loaded shared machine has been seen to take more than 5.

@@ -18,7 +18,9 @@
 #                then again), and report each row's median: steadier ratios on a noisy
 #                machine (default 1)
 #   --keep       keep the temp dir (logs, generated configs) and print its path
-# Environment: BENCH_LOADGEN_CPU (default 0), BENCH_SERVER_CPU (default 1).
+# Environment: BENCH_LOADGEN_CPU (default 0), BENCH_SERVER_CPU (default 1); BENCH_STUB_SCHED
+#   (e.g. -b): chrt policy of the stub, a diagnostic run where waking the stub never preempts
+#   the proxy under test (the default, unset, is the issue's harness).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -305,7 +307,7 @@ MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 echo
 echo "naftiko-gateway benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$([[ $SMOKE == 1 ]] && echo ' — SMOKE (1 s rows: not a measurement)')"
 echo "machine: $NPROC x $MODEL; load average before $LOAD_BEFORE, after $LOAD_AFTER"
-echo "wrk -t$THREADS -c$CONNS -d${DURATION}s (warm-up ${WARMUP}s) on CPU $LOADGEN_CPU; stub + server under test on CPU $SERVER_CPU$( ((ROUNDS > 1)) && echo "; median of $ROUNDS interleaved rounds per row")"
+echo "wrk -t$THREADS -c$CONNS -d${DURATION}s (warm-up ${WARMUP}s) on CPU $LOADGEN_CPU; stub + server under test on CPU $SERVER_CPU$( ((ROUNDS > 1)) && echo "; median of $ROUNDS interleaved rounds per row")$( [[ -n ${BENCH_STUB_SCHED:-} ]] && echo "; stub under chrt $BENCH_STUB_SCHED (diagnostic)")"
 echo
 
 # One line per row: the median of its rounds (peaks: the highest; errors: the sum). A row
