@@ -25,7 +25,7 @@ pub(crate) fn router(status: Arc<ArcSwap<Value>>) -> Router {
 pub(crate) async fn print_status(admin: SocketAddr) -> anyhow::Result<()> {
     let client = HttpUpstream::new()?;
     let req = http::Request::get(format!("http://{admin}/status")).body(Bytes::new())?;
-    let resp = client.send(req, &CallOptions::default()).await?;
+    let resp = client.send_http(req, &CallOptions::default()).await?;
     let v: Value = serde_json::from_slice(resp.body())?;
     println!("{}", serde_json::to_string_pretty(&v)?);
     Ok(())

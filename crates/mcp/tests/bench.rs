@@ -155,7 +155,7 @@ struct Canned;
 impl naftiko_upstream::Upstream for Canned {
     fn send(
         &self,
-        _req: http::Request<bytes::Bytes>,
+        _req: naftiko_upstream::UpstreamRequest,
         _opts: &naftiko_upstream::CallOptions,
     ) -> naftiko_upstream::UpstreamFuture<'_> {
         Box::pin(async {

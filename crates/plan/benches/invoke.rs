@@ -21,7 +21,7 @@ use naftiko_plan::{
     AnswerBody, CompileOptions, JsonArgs, MapVars, Plan, UnitPlan, UpstreamFactory, compile,
 };
 use naftiko_spec::LoadOptions;
-use naftiko_upstream::{CallOptions, Upstream, UpstreamFuture};
+use naftiko_upstream::{CallOptions, Upstream, UpstreamFuture, UpstreamRequest};
 use serde_json::{Map, Value, json};
 
 /// The ~1.5 KB Ory identity the benchmark stub serves (shared with scripts/bench.sh).
@@ -39,7 +39,7 @@ struct Canned {
 }
 
 impl Upstream for Canned {
-    fn send(&self, req: http::Request<Bytes>, _opts: &CallOptions) -> UpstreamFuture<'_> {
+    fn send(&self, req: UpstreamRequest, _opts: &CallOptions) -> UpstreamFuture<'_> {
         let status = self.status;
         let body = self.body.clone();
         Box::pin(async move {

@@ -9,6 +9,7 @@ use naftiko_spec::{
     AuthenticationSpec, BodySpec, ConsumesHttpSpec, Diagnostics, InputParameterSpec,
 };
 use naftiko_upstream::{CallOptions, Upstream};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::Value;
 
 use crate::compile::render_with_binds;
@@ -81,6 +82,26 @@ pub(crate) fn operations(
     out
 }
 
+/// Bytes a literal part of a path cannot hold as they are in a request line.
+const NOT_IN_TARGET: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// Literal path text, percent-encoded where it could not stand in a request line: the
+/// upstream request target is sent as built, not parsed again.
+fn literal(text: &str) -> PathSeg {
+    PathSeg::Lit(utf8_percent_encode(text, NOT_IN_TARGET).to_string())
+}
+
 /// Splits `/a/{id}/b/{{type}}` into literal text and variables.
 pub(crate) fn path_segments(path: &str) -> Vec<PathSeg> {
     let path = if path.starts_with('/') || path.is_empty() {
@@ -94,13 +115,13 @@ pub(crate) fn path_segments(path: &str) -> Vec<PathSeg> {
         let after = rest[start..].trim_start_matches('{');
         let Some(end) = after.find('}') else { break };
         if start > 0 {
-            segs.push(PathSeg::Lit(rest[..start].to_string()));
+            segs.push(literal(&rest[..start]));
         }
         segs.push(PathSeg::Var(after[..end].trim().to_string()));
         rest = after[end..].trim_start_matches('}');
     }
     if !rest.is_empty() {
-        segs.push(PathSeg::Lit(rest.to_string()));
+        segs.push(literal(rest));
     }
     segs
 }
@@ -239,6 +260,31 @@ fn auth_plan(a: &AuthenticationSpec, binds: &Binds, d: &mut Diagnostics) -> Opti
                 format!("authentication type '{other}' is not supported by this runtime; refusing to call the upstream without it"),
             );
             None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_path_text_is_safe_in_a_request_line() {
+        let segs = path_segments("items/a b\"é#x/{id}/{{kind}}?q=1&r=%20");
+        assert_eq!(
+            segs,
+            [
+                PathSeg::Lit("/items/a%20b%22%C3%A9%23x/".into()),
+                PathSeg::Var("id".into()),
+                PathSeg::Lit("/".into()),
+                PathSeg::Var("kind".into()),
+                PathSeg::Lit("?q=1&r=%20".into()),
+            ]
+        );
+        for seg in segs {
+            if let PathSeg::Lit(text) = seg {
+                assert!(text.bytes().all(|b| b.is_ascii_graphic()), "{text}");
+            }
         }
     }
 }

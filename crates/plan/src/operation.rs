@@ -4,15 +4,15 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use http::Method;
 use http::header::{HeaderName, HeaderValue};
-use http::{Method, Request};
 use naftiko_spec::template::Template;
-use naftiko_upstream::{CallOptions, Upstream};
+use naftiko_upstream::{CallOptions, Upstream, UpstreamRequest};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::Value;
 
 use crate::error::InvokeError;
-use crate::origin::Origin;
+use crate::origin::{Origin, split_url};
 use crate::secret::{Binds, Secret};
 use crate::values::{Values, render_text, value_text};
 
@@ -172,7 +172,7 @@ pub enum AuthValue {
 /// Path of a consumed resource, split at its variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathSeg {
-    /// Literal text, copied as is.
+    /// Literal text, copied as is (made safe for a request line when compiled).
     Lit(String),
     /// A variable, percent-encoded as one segment.
     Var(String),
@@ -227,7 +227,7 @@ impl OperationPlan {
         &self,
         values: &Values,
         binds: &Binds,
-    ) -> Result<Request<Bytes>, InvokeError> {
+    ) -> Result<UpstreamRequest, InvokeError> {
         let mut url = String::with_capacity(self.base.len() + 64);
         url.push_str(self.origin.as_ref().map_or(&self.base, Origin::prefix));
         for seg in &self.path {
@@ -308,23 +308,35 @@ impl OperationPlan {
             })?;
             headers.insert(http::header::CONTENT_TYPE, ct);
         }
-        let uri = match &self.origin {
-            Some(origin) if url.starts_with('/') => origin.uri(url),
+        // The target is sent as built: the prefix comes from a parsed URI, literal path
+        // text was made safe when compiled, values are percent-encoded.
+        let (origin, target) = match &self.origin {
+            Some(origin) if url.starts_with('/') => (origin.origin().clone(), url),
             // No path, or one without its `/` after a bare authority: the URL as written.
-            Some(_) => {
-                http::Uri::try_from(format!("{}{url}", self.base)).map_err(|e| e.to_string())
-            }
-            None => http::Uri::try_from(url).map_err(|e| e.to_string()),
-        }
-        .map_err(|e| InvokeError::BadInput {
-            name: "request".into(),
-            reason: format!("cannot build the upstream URL: {e}"),
-        })?;
-        let mut req = Request::new(body);
-        *req.method_mut() = self.method.clone();
-        *req.uri_mut() = uri;
-        *req.headers_mut() = headers;
-        Ok(req)
+            Some(_) => self.split(&format!("{}{url}", self.base))?,
+            None => self.split(&url)?,
+        };
+        Ok(UpstreamRequest {
+            method: self.method.clone(),
+            origin,
+            target,
+            headers,
+            body,
+        })
+    }
+
+    /// The origin and target of a whole URL (a base [`Origin`] could not split).
+    fn split(&self, url: &str) -> Result<(naftiko_upstream::Origin, String), InvokeError> {
+        split_url(url).map_err(|e| match e {
+            Ok(reason) => InvokeError::BadInput {
+                name: "request".into(),
+                reason: format!("cannot build the upstream URL: {reason}"),
+            },
+            Err(source) => InvokeError::Upstream {
+                namespace: self.namespace.clone(),
+                source,
+            },
+        })
     }
 
     /// A parameter's value, borrowed from the inputs when it is one (a body is not cloned).

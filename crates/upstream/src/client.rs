@@ -5,7 +5,6 @@
 //! This is the gateway's hot path: the success path makes one boxed future (object
 //! safety), one buffer for the request head and logs at `trace` only.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +12,7 @@ use std::time::Duration;
 use std::task::{Context, Poll, Waker};
 
 use bytes::{Bytes, BytesMut};
-use http::{Method, Request, Response, Uri, Version};
+use http::{Method, Response, Uri};
 use hyper_rustls::{
     ConfigBuilderExt as _, HttpsConnector, HttpsConnectorBuilder, MaybeHttpsStream,
 };
@@ -26,9 +25,10 @@ use tower_service::Service as _;
 use tokio::time::Instant;
 
 use crate::deadline::Timer;
-use crate::error::{self, BuildError, Target, UpstreamError};
+use crate::error::{self, BuildError, UpstreamError};
 use crate::h1::{self, Failure};
 use crate::pool::Pool;
+use crate::request::{Origin, UpstreamRequest};
 use crate::{CallOptions, Upstream, UpstreamFuture};
 
 /// Connection-level settings for [`HttpUpstream`]; per-call limits live in
@@ -134,29 +134,29 @@ impl HttpUpstream {
     /// the connection's own [`Timer`].
     async fn call(
         &self,
-        req: Request<Bytes>,
+        req: UpstreamRequest,
         max_body: usize,
-        target: &Target,
+        target: &Origin,
         timeout: Duration,
     ) -> Result<Response<Bytes>, UpstreamError> {
         let now = Instant::now();
         // A timeout too long to add is as good as none (tokio does the same).
         let at = now.checked_add(timeout).unwrap_or_else(|| now + FAR_FUTURE);
         let timed_out = || UpstreamError::Timeout { after: timeout };
-        let path = origin_form(req.uri());
-        let host = target.authority.as_str();
-        let retry_silent_close = is_idempotent(req.method());
+        let host = target.authority().as_str();
+        let retry_silent_close = is_idempotent(&req.method);
         loop {
-            let (mut conn, fresh) = match self.pool.checkout(target.https, &target.authority) {
+            let (mut conn, fresh) = match self.pool.checkout(target.is_https(), target.authority())
+            {
                 Some(conn) => (conn, false),
                 None => {
-                    let connect = self.connect(req.uri().clone(), target, at);
+                    let connect = self.connect(target.uri(), target, at);
                     let conn = tokio::time::timeout_at(at, connect).await;
                     (conn.map_err(|_| timed_out())??, true)
                 }
             };
             let Conn { io, buf, timer } = &mut conn;
-            let exchange = h1::exchange(&mut **io, buf, &req, &path, host, max_body);
+            let exchange = h1::exchange(&mut **io, buf, &req, host, max_body);
             // On a timeout the connection is dropped, half-read, instead of pooled.
             let Some(exchanged) = timer.run(at, exchange).await else {
                 return Err(timed_out());
@@ -164,7 +164,7 @@ impl HttpUpstream {
             match exchanged {
                 Ok(done) => {
                     if done.reusable {
-                        self.pool.put(target.https, &target.authority, conn);
+                        self.pool.put(target.is_https(), target.authority(), conn);
                     }
                     tracing::trace!(
                         status = done.response.status().as_u16(),
@@ -181,7 +181,7 @@ impl HttpUpstream {
     }
 
     /// Opens a connection (TCP, then TLS for `https`).
-    async fn connect(&self, uri: Uri, target: &Target, at: Instant) -> Result<Conn, UpstreamError> {
+    async fn connect(&self, uri: Uri, target: &Origin, at: Instant) -> Result<Conn, UpstreamError> {
         let io = self
             .connector
             .clone()
@@ -222,7 +222,7 @@ impl Conn {
     }
 }
 
-fn classify(failure: Failure, max_body: usize, target: &Target) -> UpstreamError {
+fn classify(failure: Failure, max_body: usize, target: &Origin) -> UpstreamError {
     match failure {
         Failure::TooLarge => UpstreamError::TooLarge { limit: max_body },
         Failure::Write(e) => UpstreamError::Protocol {
@@ -244,22 +244,19 @@ fn is_idempotent(method: &Method) -> bool {
     )
 }
 
-/// The request target as sent: path and query, `/` when the URI has no path.
-fn origin_form(uri: &Uri) -> Cow<'_, str> {
-    match uri.path_and_query().map(|pq| pq.as_str()) {
-        Some(pq) if pq.starts_with('/') => Cow::Borrowed(pq),
-        Some(pq) => Cow::Owned(format!("/{pq}")),
-        None => Cow::Borrowed("/"),
-    }
-}
-
 impl Upstream for HttpUpstream {
-    fn send(&self, req: Request<Bytes>, opts: &CallOptions) -> UpstreamFuture<'_> {
+    fn send(&self, req: UpstreamRequest, opts: &CallOptions) -> UpstreamFuture<'_> {
         let CallOptions { timeout, max_body } = *opts;
         self.pool.start_janitor();
         Box::pin(async move {
-            let target = validate(&req)?;
-            let result = self.call(req, max_body, &target, timeout).await;
+            // CONNECT would turn this into a tunnel, which is not an API call.
+            if req.method == Method::CONNECT {
+                return Err(UpstreamError::InvalidRequest {
+                    reason: "CONNECT is not supported".to_owned(),
+                });
+            }
+            let origin = req.origin.clone();
+            let result = self.call(req, max_body, &origin, timeout).await;
             if let Err(e) = &result {
                 tracing::debug!(kind = e.kind(), error = %e, "upstream call failed");
             }
@@ -268,75 +265,9 @@ impl Upstream for HttpUpstream {
     }
 }
 
-/// Rejects what the pooled client cannot (or must not) send, before any I/O,
-/// and captures the target for error messages.
-fn validate(req: &Request<Bytes>) -> Result<Target, UpstreamError> {
-    let invalid = |reason: &str| UpstreamError::InvalidRequest {
-        reason: reason.to_owned(),
-    };
-    let uri = req.uri();
-    let https = match uri.scheme_str() {
-        Some("https") => true,
-        Some("http") => false,
-        Some(_) => return Err(invalid("URI scheme must be http or https")),
-        None => return Err(invalid("URI must be absolute (scheme and host)")),
-    };
-    let Some(authority) = uri.authority() else {
-        return Err(invalid("URI must be absolute (scheme and host)"));
-    };
-    // Credentials in the URI would be silently dropped by hyper and could
-    // leak through logs of the URI; they belong in a header.
-    if authority.as_str().contains('@') {
-        return Err(invalid(
-            "URI must not contain userinfo; send credentials in a header",
-        ));
-    }
-    if !matches!(req.version(), Version::HTTP_11 | Version::HTTP_10) {
-        return Err(invalid("only HTTP/1.x requests are supported"));
-    }
-    // CONNECT would turn this into a tunnel, which is not an API call.
-    if req.method() == Method::CONNECT {
-        return Err(invalid("CONNECT is not supported"));
-    }
-    Ok(Target {
-        https,
-        authority: authority.clone(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn req(method: Method, uri: &str, body: &'static [u8]) -> Request<Bytes> {
-        Request::builder()
-            .method(method)
-            .uri(uri)
-            .body(Bytes::from_static(body))
-            .unwrap()
-    }
-
-    #[test]
-    fn validate_rejects_non_absolute_and_odd_uris() {
-        for uri in ["/relative", "ftp://h/x", "http://user:pw@h/x"] {
-            let err = validate(&req(Method::GET, uri, b"")).err().unwrap();
-            assert_eq!(err.kind(), "upstream_invalid_request", "{uri}");
-            assert!(!err.to_string().contains("pw"), "{err}");
-        }
-        let t = validate(&req(Method::GET, "https://h:8443/p?q=1", b"")).unwrap();
-        assert_eq!(t.to_string(), "https://h:8443");
-    }
-
-    #[test]
-    fn origin_form_keeps_path_and_query() {
-        for (uri, want) in [
-            ("http://h", "/"),
-            ("http://h/a/b?x=1&y", "/a/b?x=1&y"),
-            ("http://h:81/%2F?q", "/%2F?q"),
-        ] {
-            assert_eq!(origin_form(&uri.parse().unwrap()), want, "{uri}");
-        }
-    }
 
     #[test]
     fn builds_without_a_process_default_crypto_provider() {

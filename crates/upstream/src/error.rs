@@ -10,7 +10,7 @@ use std::error::Error as StdError;
 use std::fmt::{self, Write as _};
 use std::time::Duration;
 
-use http::uri::Authority;
+use crate::request::Origin;
 
 /// Why an upstream call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,37 +93,14 @@ impl BuildError {
     }
 }
 
-/// Where a call was going, kept only so error messages can name it.
-///
-/// Holds the `Authority` (a cheap ref-counted clone) rather than a formatted
-/// string so the success path never pays for formatting.
-pub(crate) struct Target {
-    pub(crate) https: bool,
-    pub(crate) authority: Authority,
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `host()` excludes userinfo; the default port is spelled out so the
-        // message is unambiguous.
-        let (scheme, default_port) = if self.https {
-            ("https", 443)
-        } else {
-            ("http", 80)
-        };
-        let port = self.authority.port_u16().unwrap_or(default_port);
-        write!(f, "{scheme}://{}:{port}", self.authority.host())
-    }
-}
-
 /// Maps a failure to open a connection (TCP connect, TLS, HTTP handshake).
-pub(crate) fn from_connect(err: &(dyn StdError + 'static), target: &Target) -> UpstreamError {
+pub(crate) fn from_connect(err: &(dyn StdError + 'static), target: &Origin) -> UpstreamError {
     UpstreamError::Connect {
         reason: with_target(target, err),
     }
 }
 
-fn with_target(target: &Target, err: &(dyn StdError + 'static)) -> String {
+fn with_target(target: &Origin, err: &(dyn StdError + 'static)) -> String {
     format!("{target}: {}", describe(err))
 }
 
@@ -185,20 +162,6 @@ mod tests {
         for (err, kind) in cases {
             assert_eq!(err.kind(), kind);
         }
-    }
-
-    #[test]
-    fn target_names_scheme_host_port_only() {
-        let t = Target {
-            https: true,
-            authority: Authority::from_static("user:pw@api.example.com"),
-        };
-        assert_eq!(t.to_string(), "https://api.example.com:443");
-        let t = Target {
-            https: false,
-            authority: Authority::from_static("[::1]:8080"),
-        };
-        assert_eq!(t.to_string(), "http://[::1]:8080");
     }
 
     #[test]

@@ -13,8 +13,10 @@ use std::mem::MaybeUninit;
 
 use bytes::{Buf as _, Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Version};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
+
+use crate::request::UpstreamRequest;
 
 /// Most response header fields accepted.
 const MAX_HEADERS: usize = 100;
@@ -44,19 +46,18 @@ pub(crate) struct Exchanged {
     pub(crate) reusable: bool,
 }
 
-/// Writes `req` (origin-form target in `path`) and reads the whole response.
+/// Writes `req` and reads the whole response.
 ///
 /// `buf` is the connection's read buffer: empty between exchanges on a healthy connection.
 pub(crate) async fn exchange<Io: AsyncRead + AsyncWrite + Unpin>(
     io: &mut Io,
     buf: &mut BytesMut,
-    req: &Request<Bytes>,
-    path: &str,
+    req: &UpstreamRequest,
     host: &str,
     max_body: usize,
 ) -> Result<Exchanged, Failure> {
-    let mut head = encode_request(req, path, host);
-    let body = req.body();
+    let mut head = encode_request(req, &req.target, host);
+    let body = &req.body;
     // One write (one system call, one packet) unless the body is big enough that
     // copying it costs more than a second write.
     if body.len() <= INLINE_BODY {
@@ -81,7 +82,7 @@ pub(crate) async fn exchange<Io: AsyncRead + AsyncWrite + Unpin>(
             break parsed;
         }
     };
-    let framing = framing(req.method(), status, &headers)?;
+    let framing = framing(&req.method, status, &headers)?;
     let mut reusable = keeps_alive(version, &headers);
     let body = match framing {
         Framing::None => Bytes::new(),
@@ -104,19 +105,19 @@ pub(crate) async fn exchange<Io: AsyncRead + AsyncWrite + Unpin>(
     Ok(Exchanged { response, reusable })
 }
 
-fn encode_request(req: &Request<Bytes>, path: &str, host: &str) -> Vec<u8> {
-    let body = req.body();
+fn encode_request(req: &UpstreamRequest, path: &str, host: &str) -> Vec<u8> {
+    let body = &req.body;
     let mut out = Vec::with_capacity(256 + path.len() + body.len().min(INLINE_BODY));
-    out.extend_from_slice(req.method().as_str().as_bytes());
+    out.extend_from_slice(req.method.as_str().as_bytes());
     out.push(b' ');
     out.extend_from_slice(path.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    if !req.headers().contains_key(HOST) {
+    if !req.headers.contains_key(HOST) {
         out.extend_from_slice(b"host: ");
         out.extend_from_slice(host.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    for (name, value) in req.headers() {
+    for (name, value) in &req.headers {
         // Framing is ours to state, from the body actually sent.
         if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
             continue;
@@ -128,7 +129,7 @@ fn encode_request(req: &Request<Bytes>, path: &str, host: &str) -> Vec<u8> {
     }
     // A bodiless POST/PUT/PATCH still says 0: some servers answer 411 otherwise.
     let bodiless_method = matches!(
-        *req.method(),
+        req.method,
         Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS | Method::TRACE
     );
     if !body.is_empty() || !bodiless_method {

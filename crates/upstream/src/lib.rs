@@ -2,7 +2,7 @@
 //! HTTP/1.1 exchange (request encoding, response framing), the connection pool,
 //! TLS, connect/call timeouts, the response-body size cap and the mapping of
 //! transport failures onto a small, stable [`UpstreamError`].
-//! It takes a fully built `http::Request<Bytes>` and hands back a fully read
+//! It takes a fully built [`UpstreamRequest`] and hands back a fully read
 //! `http::Response<Bytes>`; it must not know about capability specs, JSONPath,
 //! REST or MCP — request shaping and response mapping belong to the plan crate,
 //! which holds an `Arc<dyn Upstream>` so tests can swap in a fake.
@@ -13,6 +13,7 @@ mod deadline;
 mod error;
 mod h1;
 mod pool;
+mod request;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -22,6 +23,7 @@ use bytes::Bytes;
 
 pub use client::{HttpUpstream, HttpUpstreamConfig};
 pub use error::{BuildError, UpstreamError};
+pub use request::{Origin, UpstreamRequest};
 
 /// The future returned by [`Upstream::send`].
 ///
@@ -36,9 +38,17 @@ pub type UpstreamFuture<'a> =
 /// other. The real implementation is [`HttpUpstream`]; tests implement this
 /// trait with a canned response.
 pub trait Upstream: Send + Sync + 'static {
-    /// Sends `req` (absolute `http`/`https` URI) and reads the whole response
-    /// body, honouring `opts`.
-    fn send(&self, req: http::Request<Bytes>, opts: &CallOptions) -> UpstreamFuture<'_>;
+    /// Sends `req` and reads the whole response body, honouring `opts`.
+    fn send(&self, req: UpstreamRequest, opts: &CallOptions) -> UpstreamFuture<'_>;
+
+    /// Sends an `http::Request` with an absolute URI (see [`UpstreamRequest::from_http`];
+    /// an error when it is not one).
+    fn send_http(&self, req: http::Request<Bytes>, opts: &CallOptions) -> UpstreamFuture<'_> {
+        match UpstreamRequest::from_http(req) {
+            Ok(req) => self.send(req, opts),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
+    }
 }
 
 /// Per-call limits.
@@ -77,10 +87,10 @@ mod tests {
     struct Canned(u16);
 
     impl Upstream for Canned {
-        fn send(&self, req: http::Request<Bytes>, _opts: &CallOptions) -> UpstreamFuture<'_> {
+        fn send(&self, req: UpstreamRequest, _opts: &CallOptions) -> UpstreamFuture<'_> {
             let status = self.0;
             Box::pin(async move {
-                let mut resp = http::Response::new(Bytes::from(req.uri().to_string()));
+                let mut resp = http::Response::new(Bytes::from(req.url()));
                 *resp.status_mut() = http::StatusCode::from_u16(status).unwrap();
                 Ok(resp)
             })
@@ -93,6 +103,7 @@ mod tests {
         let req = http::Request::get("http://example.test/x")
             .body(Bytes::new())
             .unwrap();
+        let req = UpstreamRequest::from_http(req).unwrap();
         let resp = up.send(req, &CallOptions::default()).await.unwrap();
         assert_eq!(resp.status(), 418);
         assert_eq!(resp.body().as_ref(), b"http://example.test/x");

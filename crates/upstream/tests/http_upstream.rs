@@ -147,7 +147,10 @@ async fn get_round_trip() {
         .header("x-api-key", "k1")
         .body(Bytes::new())
         .unwrap();
-    let resp = client().send(req, &CallOptions::default()).await.unwrap();
+    let resp = client()
+        .send_http(req, &CallOptions::default())
+        .await
+        .unwrap();
 
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["x-up"], "yes");
@@ -182,7 +185,10 @@ async fn post_round_trip_with_corrected_content_length() {
         .header("host", "api.example.test")
         .body(payload.clone())
         .unwrap();
-    let resp = client().send(req, &CallOptions::default()).await.unwrap();
+    let resp = client()
+        .send_http(req, &CallOptions::default())
+        .await
+        .unwrap();
 
     assert_eq!(resp.status(), StatusCode::CREATED);
     assert_eq!(resp.body(), &payload);
@@ -201,7 +207,10 @@ async fn empty_post_says_content_length_zero() {
     let req = Request::post(format!("http://{}/x", srv.addr))
         .body(Bytes::new())
         .unwrap();
-    client().send(req, &CallOptions::default()).await.unwrap();
+    client()
+        .send_http(req, &CallOptions::default())
+        .await
+        .unwrap();
     let seen = srv.seen.recv().await.unwrap();
     assert_eq!(seen.headers["content-length"], "0");
 }
@@ -212,7 +221,7 @@ async fn sequential_requests_reuse_one_connection() {
     let up = client();
     for i in 0..3 {
         let resp = up
-            .send(
+            .send_http(
                 get(format!("http://{}/ping/{i}", srv.addr)),
                 &CallOptions::default(),
             )
@@ -230,7 +239,7 @@ async fn closed_port_is_connect_error() {
     drop(listener);
     let url = format!("http://{addr}/x?api_key=s3cr3t");
     let err = client()
-        .send(get(url), &CallOptions::default())
+        .send_http(get(url), &CallOptions::default())
         .await
         .unwrap_err();
     assert!(err.is_connect(), "{err:?}");
@@ -256,7 +265,7 @@ async fn tls_handshake_failure_is_connect_error() {
     };
     let url = format!("https://localhost:{}/x?api_key=s3cr3t", addr.port());
     let err = client()
-        .send(get(url), &CallOptions::default())
+        .send_http(get(url), &CallOptions::default())
         .await
         .unwrap_err();
     assert!(err.is_connect(), "{err:?}");
@@ -277,7 +286,7 @@ async fn silent_server_times_out() {
     };
     let started = Instant::now();
     let url = format!("http://{addr}/slow?api_key=s3cr3t");
-    let err = client().send(get(url), &opts).await.unwrap_err();
+    let err = client().send_http(get(url), &opts).await.unwrap_err();
     let elapsed = started.elapsed();
     assert_eq!(
         err,
@@ -299,7 +308,7 @@ async fn declared_body_over_limit_is_too_large() {
         ..CallOptions::default()
     };
     let err = client()
-        .send(get(format!("http://{}/", srv.addr)), &opts)
+        .send_http(get(format!("http://{}/", srv.addr)), &opts)
         .await
         .unwrap_err();
     assert_eq!(err, UpstreamError::TooLarge { limit: 8 });
@@ -328,7 +337,7 @@ async fn chunked_body_over_limit_is_too_large() {
         ..CallOptions::default()
     };
     let err = client()
-        .send(get(format!("http://{addr}/")), &opts)
+        .send_http(get(format!("http://{addr}/")), &opts)
         .await
         .unwrap_err();
     assert_eq!(err, UpstreamError::TooLarge { limit: 10_000 });
@@ -339,7 +348,7 @@ async fn chunked_body_over_limit_is_too_large() {
         ..CallOptions::default()
     };
     let resp = client()
-        .send(get(format!("http://{addr}/")), &opts)
+        .send_http(get(format!("http://{addr}/")), &opts)
         .await
         .unwrap();
     assert_eq!(resp.body().len(), 64 * 0x400);
@@ -360,7 +369,7 @@ async fn redirect_is_returned_not_followed() {
     })
     .await;
     let resp = client()
-        .send(
+        .send_http(
             get(format!("http://{}/old", srv.addr)),
             &CallOptions::default(),
         )
@@ -383,7 +392,7 @@ async fn close_mid_body_is_protocol_error() {
     .await;
     let url = format!("http://{addr}/x?api_key=s3cr3t");
     let err = client()
-        .send(get(url), &CallOptions::default())
+        .send_http(get(url), &CallOptions::default())
         .await
         .unwrap_err();
     assert!(matches!(err, UpstreamError::Protocol { .. }), "{err:?}");
@@ -398,7 +407,7 @@ async fn garbage_response_is_protocol_error() {
     })
     .await;
     let err = client()
-        .send(get(format!("http://{addr}/")), &CallOptions::default())
+        .send_http(get(format!("http://{addr}/")), &CallOptions::default())
         .await
         .unwrap_err();
     assert!(matches!(err, UpstreamError::Protocol { .. }), "{err:?}");
@@ -408,7 +417,7 @@ async fn garbage_response_is_protocol_error() {
 #[tokio::test]
 async fn relative_uri_is_invalid_request() {
     let err = client()
-        .send(get("/no/host".into()), &CallOptions::default())
+        .send_http(get("/no/host".into()), &CallOptions::default())
         .await
         .unwrap_err();
     assert!(

@@ -115,7 +115,7 @@ async fn call_with(
     let req = Request::get(format!("http://{addr}{path}"))
         .body(Bytes::new())
         .unwrap();
-    let resp = up.send(req, opts).await?;
+    let resp = up.send_http(req, opts).await?;
     Ok(String::from_utf8(resp.body().to_vec()).unwrap())
 }
 

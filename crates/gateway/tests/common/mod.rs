@@ -136,7 +136,7 @@ pub async fn get_status(url: &str) -> Option<u16> {
         max_body: 1 << 20,
     };
     client()
-        .send(req, &opts)
+        .send_http(req, &opts)
         .await
         .ok()
         .map(|r| r.status().as_u16())
@@ -151,7 +151,7 @@ pub async fn status_json(admin: SocketAddr) -> Option<serde_json::Value> {
         timeout: Duration::from_secs(2),
         max_body: 1 << 20,
     };
-    let resp = client().send(req, &opts).await.ok()?;
+    let resp = client().send_http(req, &opts).await.ok()?;
     serde_json::from_slice(resp.body()).ok()
 }
 

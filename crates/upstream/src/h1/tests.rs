@@ -2,20 +2,25 @@
 
 use super::*;
 
-fn req(method: Method, body: &'static [u8]) -> Request<Bytes> {
-    let mut r = Request::new(Bytes::from_static(body));
-    *r.method_mut() = method;
+fn req(method: Method, body: &'static [u8]) -> UpstreamRequest {
+    let mut r = UpstreamRequest::from_http(
+        http::Request::get("http://h/")
+            .body(Bytes::from_static(body))
+            .unwrap(),
+    )
+    .unwrap();
+    r.method = method;
     r
 }
 
 #[test]
 fn framing_headers_follow_the_body() {
     let mut r = req(Method::POST, b"abc");
-    r.headers_mut()
+    r.headers
         .insert(CONTENT_LENGTH, HeaderValue::from_static("99"));
-    r.headers_mut()
+    r.headers
         .insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
-    r.headers_mut().insert("x-k", HeaderValue::from_static("v"));
+    r.headers.insert("x-k", HeaderValue::from_static("v"));
     let head = String::from_utf8(encode_request(&r, "/p?q=1", "h:81")).unwrap();
     assert_eq!(
         head,
@@ -26,8 +31,7 @@ fn framing_headers_follow_the_body() {
     let head = String::from_utf8(encode_request(&req(Method::GET, b""), "/", "h")).unwrap();
     assert!(!head.contains("content-length"), "{head}");
     let mut r = req(Method::GET, b"");
-    r.headers_mut()
-        .insert(HOST, HeaderValue::from_static("other"));
+    r.headers.insert(HOST, HeaderValue::from_static("other"));
     let head = String::from_utf8(encode_request(&r, "/", "h")).unwrap();
     assert_eq!(head, "GET / HTTP/1.1\r\nhost: other\r\n\r\n");
 }
@@ -38,7 +42,7 @@ async fn answer(method: Method, bytes: &'static [u8]) -> Result<Exchanged, Failu
     server.write_all(bytes).await.unwrap();
     drop(server.shutdown().await);
     let mut buf = BytesMut::new();
-    exchange(&mut client, &mut buf, &req(method, b""), "/", "h", 1024).await
+    exchange(&mut client, &mut buf, &req(method, b""), "h", 1024).await
 }
 
 #[tokio::test]
@@ -125,9 +129,10 @@ async fn big_bodies_go_after_the_head() {
             .unwrap();
         got
     });
-    let mut r = Request::new(body);
-    *r.method_mut() = Method::PUT;
-    let done = exchange(&mut client, &mut BytesMut::new(), &r, "/big", "h", 10).await;
+    let mut r = req(Method::PUT, b"");
+    r.body = body;
+    r.target = "/big".into();
+    let done = exchange(&mut client, &mut BytesMut::new(), &r, "h", 10).await;
     assert_eq!(
         done.ok().map(|d| d.response.status()),
         Some(StatusCode::NO_CONTENT)
