@@ -100,7 +100,7 @@ pub fn prepare(src: &str) -> Option<Prepared<'_>> {
 }
 
 /// A member of an object in a JSON document, as located by [`members`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Member<'a> {
     /// How deep its object is: 1 for the members of the document itself.
     pub depth: u32,
@@ -108,12 +108,14 @@ pub struct Member<'a> {
     pub raw_key: &'a str,
     /// The value's JSON text.
     pub value: &'a str,
+    /// The key, escapes resolved (once, when it was listed).
+    name: Cow<'a, str>,
 }
 
 impl<'a> Member<'a> {
     /// The key, escapes resolved.
     pub fn key(&self) -> Cow<'a, str> {
-        unquote(self.raw_key)
+        self.name.clone()
     }
 
     /// The members of this member's value (when it is an object), among `all` (the list
@@ -178,11 +180,12 @@ pub fn members<'a>(src: &'a str, keep: Keep<'_>) -> Option<Vec<Member<'a>>> {
     };
     document::<_, false>(src.as_bytes(), &mut [], 0, MAX_DEPTH, &mut record)?;
     let mut listed = Vec::with_capacity(record.members.len());
-    for m in &record.members {
+    for m in record.members {
         listed.push(Member {
             depth: m.depth,
             raw_key: src.get(m.key.0..m.key.1)?,
             value: src.get(m.value.0..m.value.1)?,
+            name: m.name,
         });
     }
     Some(listed)
@@ -203,46 +206,41 @@ pub fn unescape(escaped: &[u8]) -> Option<Vec<u8>> {
 struct Record<'s, 'k> {
     text: &'s str,
     keep: Keep<'k>,
-    members: Vec<Span>,
+    members: Vec<Span<'s>>,
     /// Indexes in `members` of those whose value is being read, innermost last.
     open: Vec<usize>,
 }
 
 /// Where a member is: its key with the quotes, its value, and how deep its object is.
-#[derive(Debug, Clone, Copy)]
-struct Span {
+#[derive(Debug, Clone)]
+struct Span<'s> {
     depth: u32,
     /// Whether the members of its value are asked about ([`Listing::Members`]).
     open_inside: bool,
     key: (usize, usize),
+    /// The key, escapes resolved.
+    name: Cow<'s, str>,
     value: (usize, usize),
-}
-
-impl Record<'_, '_> {
-    /// What `keep` says of the member at depth `depth` whose key is `text[start..end]`.
-    fn wanted(&self, depth: u32, (start, end): (usize, usize)) -> Listing {
-        let parent = match self.open.last().and_then(|&k| self.members.get(k)) {
-            // The object is the value of the innermost member listed (not in an array).
-            Some(p) if p.depth + 1 == depth && p.open_inside => {
-                self.text.get(p.key.0..p.key.1).map(unquote)
-            }
-            _ if depth == 1 => None,
-            _ => return Listing::Skip,
-        };
-        let key = unquote(self.text.get(start..end).unwrap_or_default());
-        (self.keep)(depth, parent.as_deref(), &key)
-    }
 }
 
 impl Visit for Record<'_, '_> {
     fn key(&mut self, depth: u32, key: (usize, usize), at: usize) -> bool {
-        let listing = self.wanted(depth, key);
+        // Only the members of the document and of listed objects are asked about.
+        let parent = match self.open.last().and_then(|&k| self.members.get(k)) {
+            // The object is the value of the innermost member listed (not in an array).
+            Some(p) if p.depth + 1 == depth && p.open_inside => Some(p.name.clone()),
+            _ if depth == 1 => None,
+            _ => return true,
+        };
+        let name = unquote(self.text.get(key.0..key.1).unwrap_or_default());
+        let listing = (self.keep)(depth, parent.as_deref(), &name);
         if listing != Listing::Skip {
             self.open.push(self.members.len());
             self.members.push(Span {
                 depth,
                 open_inside: listing == Listing::Members,
                 key,
+                name,
                 value: (at, at),
             });
         }

@@ -150,7 +150,10 @@ impl HttpUpstream {
             {
                 Some(conn) => (conn, false),
                 None => {
-                    let connect = self.connect(target.uri(), target, at);
+                    // Boxed: the connector's future (TLS included) is large, and held
+                    // inline it would be copied with every call's future, connecting
+                    // or not.
+                    let connect = Box::pin(self.connect(target.uri(), target, at));
                     let conn = tokio::time::timeout_at(at, connect).await;
                     (conn.map_err(|_| timed_out())??, true)
                 }

@@ -57,7 +57,7 @@ impl Drop for Lingering {
 /// Ends our side, then reads until the client closes its own, or `linger` has passed.
 async fn drain(mut stream: TcpStream, linger: Duration) {
     let _ = stream.shutdown().await;
-    let mut sink = vec![0u8; 16 * 1024];
+    let mut sink = vec![0u8; 4096];
     let _ = tokio::time::timeout(linger, async {
         while let Ok(1..) = stream.read(&mut sink).await {}
     })
