@@ -166,10 +166,12 @@ fn header_version(h: &HeaderMap) -> Result<Option<Version>, HttpError> {
     let Some(v) = h.get(PROTOCOL_VERSION) else {
         return Ok(None);
     };
-    let text = String::from_utf8_lossy(v.as_bytes());
-    Version::parse(text.trim())
+    Version::parse_bytes(v.as_bytes().trim_ascii())
         .map(Some)
-        .ok_or_else(|| HttpError::rpc(RpcError::unsupported_version(&text)))
+        .ok_or_else(|| {
+            let text = String::from_utf8_lossy(v.as_bytes());
+            HttpError::rpc(RpcError::unsupported_version(&text))
+        })
 }
 
 /// The whole request body, at most `max` bytes.

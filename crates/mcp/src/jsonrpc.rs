@@ -31,7 +31,20 @@ impl Version {
     ];
 
     pub(crate) fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
+        Self::parse_bytes(s.as_bytes())
+    }
+
+    /// [`Version::parse`] of a header value's bytes (read on every request: one match,
+    /// no text conversion).
+    pub(crate) fn parse_bytes(s: &[u8]) -> Option<Self> {
+        Some(match s {
+            b"2024-11-05" => Self::V2024_11_05,
+            b"2025-03-26" => Self::V2025_03_26,
+            b"2025-06-18" => Self::V2025_06_18,
+            b"2025-11-25" => Self::V2025_11_25,
+            b"2026-07-28" => Self::V2026_07_28,
+            _ => return None,
+        })
     }
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -398,6 +411,16 @@ pub(crate) fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_parse_as_they_are_written() {
+        for v in Version::ALL {
+            assert_eq!(Version::parse(v.as_str()), Some(v));
+        }
+        for bad in ["", "2025-11-2", "2025-11-25 ", "2099-01-01", "latest"] {
+            assert_eq!(Version::parse(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn escapes_like_serde() {
