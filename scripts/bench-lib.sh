@@ -6,7 +6,7 @@
 BENCH="$ROOT/bench"
 LUA="$BENCH/wrk-check.lua"
 SEED="$ROOT/capabilities/ory-identities.yml"
-GATEWAY="$ROOT/target/release/naftiko-gateway"
+GATEWAY="${BENCH_GATEWAY:-$ROOT/target/release/naftiko-gateway}"
 STUB="$ROOT/target/release/stub-upstream"
 GATEWAY_WRAPPER=()                                # e.g. (valgrind --tool=callgrind) for profiling
 

@@ -21,6 +21,7 @@
 # Environment: BENCH_LOADGEN_CPU (default 0), BENCH_SERVER_CPU (default 1); BENCH_STUB_SCHED
 #   (e.g. -b): chrt policy of the stub, a diagnostic run where waking the stub never preempts
 #   the proxy under test (the default, unset, is the issue's harness).
+#   BENCH_GATEWAY: the gateway binary (default target/release/naftiko-gateway), for A/B runs.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
