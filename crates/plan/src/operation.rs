@@ -12,7 +12,7 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::Value;
 
 use crate::error::InvokeError;
-use crate::origin::{Origin, split_url};
+use crate::origin::{Origin, UrlError, split_url};
 use crate::secret::{Binds, Secret};
 use crate::values::{Values, render_text, value_text};
 
@@ -328,11 +328,11 @@ impl OperationPlan {
     /// The origin and target of a whole URL (a base [`Origin`] could not split).
     fn split(&self, url: &str) -> Result<(naftiko_upstream::Origin, String), InvokeError> {
         split_url(url).map_err(|e| match e {
-            Ok(reason) => InvokeError::BadInput {
+            UrlError::NotAUri(reason) => InvokeError::BadInput {
                 name: "request".into(),
                 reason: format!("cannot build the upstream URL: {reason}"),
             },
-            Err(source) => InvokeError::Upstream {
+            UrlError::Refused(source) => InvokeError::Upstream {
                 namespace: self.namespace.clone(),
                 source,
             },

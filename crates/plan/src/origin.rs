@@ -40,16 +40,21 @@ impl Origin {
     }
 }
 
-/// The origin and origin-form target of a whole URL (bases [`Origin::of`] left alone):
-/// `Err(Ok(reason))` when it is not a URI, `Err(Err(_))` when it is not one calls can
-/// go to.
-pub(crate) fn split_url(
-    url: &str,
-) -> Result<(UpstreamOrigin, String), Result<String, UpstreamError>> {
+/// Why a whole URL cannot be split (see [`split_url`]).
+#[derive(Debug)]
+pub(crate) enum UrlError {
+    /// It is not a URI: the request built from the inputs is wrong.
+    NotAUri(String),
+    /// It is one, but not one calls can go to (scheme, userinfo, no host).
+    Refused(UpstreamError),
+}
+
+/// The origin and origin-form target of a whole URL (bases [`Origin::of`] left alone).
+pub(crate) fn split_url(url: &str) -> Result<(UpstreamOrigin, String), UrlError> {
     let uri: Uri = url
         .parse()
-        .map_err(|e: http::uri::InvalidUri| Ok(e.to_string()))?;
-    let origin = UpstreamOrigin::of(&uri).map_err(Err)?;
+        .map_err(|e: http::uri::InvalidUri| UrlError::NotAUri(e.to_string()))?;
+    let origin = UpstreamOrigin::of(&uri).map_err(UrlError::Refused)?;
     let target = match uri.path_and_query().map(|pq| pq.as_str()) {
         Some(pq) if pq.starts_with('/') => pq.to_owned(),
         Some(pq) => format!("/{pq}"),
@@ -99,8 +104,8 @@ mod tests {
             Origin::of("http://h/a/").map(|o| o.prefix),
             Some("/a".into())
         );
-        assert!(matches!(split_url("not a uri"), Err(Ok(_))));
-        assert!(matches!(split_url("ftp://h/x"), Err(Err(_))));
+        assert!(matches!(split_url("not a uri"), Err(UrlError::NotAUri(_))));
+        assert!(matches!(split_url("ftp://h/x"), Err(UrlError::Refused(_))));
         assert_eq!(split_url("http://h").unwrap().1, "/");
     }
 }
