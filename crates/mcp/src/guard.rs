@@ -135,6 +135,14 @@ pub(crate) fn accepts(headers: &HeaderMap, media: &str) -> bool {
     let major = media.split(|&c| c == b'/').next().unwrap_or(media);
     // Bytes, not `str` patterns: this runs on every request.
     values.any(|v| {
+        // What MCP clients send (`application/json, text/event-stream`), matched
+        // without splitting the list.
+        if v.as_bytes()
+            .strip_prefix(media)
+            .is_some_and(|rest| matches!(rest.first(), None | Some(b',' | b';' | b' ' | b'\t')))
+        {
+            return true;
+        }
         v.as_bytes().split(|&c| c == b',').any(|range| {
             let range = range
                 .split(|&c| c == b';')
@@ -230,6 +238,19 @@ mod tests {
         assert!(accepts(&h(" Application/JSON ; q=1"), "application/json"));
         assert!(accepts(&h("text/html,TEXT/*"), "text/event-stream"));
         assert!(!accepts(&h("application/jsonx, */x"), "application/json"));
+        assert!(!accepts(&h("application/jsonx"), "application/json"));
+        assert!(!accepts(
+            &h("application/json-seq,text/html"),
+            "application/json"
+        ));
+        assert!(accepts(
+            &h("application/json;q=0.9,x/y"),
+            "application/json"
+        ));
+        assert!(accepts(
+            &h("text/html, application/json"),
+            "application/json"
+        ));
         // Every Accept header counts; bytes outside ASCII spoil only their own range.
         let mut m = h("text/html");
         m.append(
