@@ -60,18 +60,24 @@ pub fn service(source: Arc<dyn RestSource>, config: RestConfig) -> RestService {
     RestService(Shared { source, config })
 }
 
-impl hyper::service::Service<http::Request<hyper::body::Incoming>> for RestService {
+impl<B> hyper::service::Service<http::Request<B>> for RestService
+where
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+{
     type Response = Response;
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
-    fn call(&self, req: http::Request<hyper::body::Incoming>) -> Self::Future {
+    fn call(&self, req: http::Request<B>) -> Self::Future {
         let shared = self.0.clone();
         Box::pin(async move { Ok(handle(shared, req).await) })
     }
 }
 
-async fn handle(s: Shared, req: http::Request<hyper::body::Incoming>) -> Response {
+async fn handle<B>(s: Shared, req: http::Request<B>) -> Response
+where
+    B: http_body::Body<Data = bytes::Bytes>,
+{
     let Some(routes) = s.source.routes() else {
         return problem(
             StatusCode::SERVICE_UNAVAILABLE,

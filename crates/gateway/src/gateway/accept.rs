@@ -6,39 +6,15 @@
 //! HTTP/1.1 with `TCP_NODELAY`, and belongs to a `JoinSet` so stopping the listener
 //! can drain it gracefully and then cut it.
 
-use std::convert::Infallible;
 use std::time::Duration;
 
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::Service;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::linger::{LINGER, Lingering};
 
-/// What a listener can serve: a cloneable hyper service answering with axum bodies.
-pub(crate) trait App:
-    Service<http::Request<Incoming>, Response = axum::response::Response, Error = Infallible>
-    + Clone
-    + Send
-    + 'static
-where
-    Self::Future: Send + 'static,
-{
-}
-
-impl<S> App for S
-where
-    S: Service<http::Request<Incoming>, Response = axum::response::Response, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-{
-}
+pub(crate) use super::h1::App;
 
 /// Serves `app` on `listener` until `stop` turns true, then waits for open
 /// connections to finish their in-flight request. Dropping (aborting) the
@@ -48,9 +24,7 @@ pub(crate) async fn serve<A: App>(
     app: A,
     header_timeout: Duration,
     mut stop: watch::Receiver<bool>,
-) where
-    A::Future: Send + 'static,
-{
+) {
     let (closing, closing_rx) = watch::channel(false);
     // Completed connections are reaped as the loop goes, so the set stays small.
     let mut conns = JoinSet::new();
@@ -86,25 +60,7 @@ async fn connection<A: App>(
     stream: tokio::net::TcpStream,
     app: A,
     header_timeout: Duration,
-    mut closing: watch::Receiver<bool>,
-) where
-    A::Future: Send + 'static,
-{
-    // A client that stalls while sending headers, or idles between requests, past the
-    // deadline is closed: otherwise each one holds a socket and a task for ever.
-    let conn = http1::Builder::new()
-        .timer(super::timer::ConnTimer::default())
-        .header_read_timeout(header_timeout)
-        .serve_connection(TokioIo::new(Lingering::new(stream, LINGER)), app);
-    tokio::pin!(conn);
-    let closed = async move {
-        let _ = closing.wait_for(|c| *c).await;
-    };
-    tokio::select! {
-        _ = conn.as_mut() => return,
-        () = closed => {}
-    }
-    // Finish the request in flight, then close instead of keeping alive.
-    conn.as_mut().graceful_shutdown();
-    let _ = conn.await;
+    closing: watch::Receiver<bool>,
+) {
+    super::h1::serve(Lingering::new(stream, LINGER), app, header_timeout, closing).await;
 }

@@ -44,10 +44,7 @@ impl Listener {
         app: A,
         slot: Slot,
         header_timeout: Duration,
-    ) -> std::io::Result<Self>
-    where
-        A::Future: Send + 'static,
-    {
+    ) -> std::io::Result<Self> {
         let bound = listener.local_addr()?;
         let (stop, rx) = watch::channel(false);
         let task = tokio::spawn(crate::gateway::accept::serve(

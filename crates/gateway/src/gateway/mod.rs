@@ -7,6 +7,7 @@
 
 mod accept;
 mod assemble;
+mod h1;
 mod linger;
 mod listeners;
 pub(crate) mod mcp;

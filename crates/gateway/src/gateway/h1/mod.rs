@@ -1,0 +1,338 @@
+//! Client connections: HTTP/1.1 read and written here for plain requests, handed to
+//! hyper for the rest of the connection at the first request that is not plain.
+//!
+//! hyper's server connection cost about a third of the instructions of a proxied GET
+//! (its dispatcher is general: any body, upgrades, `expect`, chunked requests). The
+//! requests a gateway mostly sees are plain: HTTP/1.1, an origin-form target, no body
+//! or a small one with `content-length`. Those are parsed with httparse (as hyper
+//! does) and answered here. Anything else — HTTP/1.0, `transfer-encoding`, `expect`,
+//! `upgrade`, duplicate or malformed lengths, big bodies, anything httparse or `http`
+//! refuses — goes to hyper with the bytes read so far replayed, so its parsing,
+//! errors and limits stay what decides; this code never has to answer a malformed
+//! request, which is where request smuggling lives.
+
+mod answer;
+mod date;
+mod head;
+mod rewind;
+#[cfg(test)]
+mod tests;
+
+use std::convert::Infallible;
+use std::future::{Future, pending};
+use std::pin::Pin;
+use std::time::Duration;
+
+use axum::response::Response;
+use bytes::{Bytes, BytesMut};
+use http::Method;
+use http_body::Body as _;
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::Service;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
+use tokio::sync::watch;
+use tokio::time::{Instant, Sleep};
+
+use answer::Framing;
+use head::{Fields, Plain, Scan};
+
+/// What a service answers with: the REST and MCP services' futures.
+pub(crate) type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+/// What a listener can serve: requests read here (whole body) and by hyper.
+pub(crate) trait App:
+    Service<http::Request<Full<Bytes>>, Response = Response, Error = Infallible, Future = Answer>
+    + Service<http::Request<Incoming>, Response = Response, Error = Infallible, Future = Answer>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> App for S where
+    S: Service<http::Request<Full<Bytes>>, Response = Response, Error = Infallible, Future = Answer>
+        + Service<http::Request<Incoming>, Response = Response, Error = Infallible, Future = Answer>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// Read buffer size: a plain request head and a small body fit.
+const READ_BUF: usize = 8 * 1024;
+
+/// Largest piece written at once while copying a body out.
+const WRITE_CHUNK: usize = 64 * 1024;
+
+/// Serves one client connection until it ends, or until `closing` turns true and the
+/// request in flight (if any) is answered. A client that stalls while sending a
+/// request, or idles between requests, for `header_timeout` is closed.
+pub(crate) async fn serve<IO, A>(
+    io: IO,
+    app: A,
+    header_timeout: Duration,
+    closing: watch::Receiver<bool>,
+) where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    A: App,
+{
+    let mut conn = Conn {
+        io,
+        buf: BytesMut::with_capacity(READ_BUF),
+        out: Vec::new(),
+        fields: Fields::new(),
+        closing,
+        header_timeout,
+        deadline: Box::pin(tokio::time::sleep(header_timeout)),
+    };
+    if let Some(prefix) = conn.run(&app).await {
+        hyper_conn(rewind::Rewind::new(prefix, conn.io), app, header_timeout, conn.closing).await;
+    }
+}
+
+/// The rest of a connection, served by hyper.
+async fn hyper_conn<IO, A>(
+    io: IO,
+    app: A,
+    header_timeout: Duration,
+    mut closing: watch::Receiver<bool>,
+) where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    A: App,
+{
+    let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
+        Service::<http::Request<Incoming>>::call(&app, req)
+    });
+    let conn = http1::Builder::new()
+        .timer(crate::gateway::timer::ConnTimer::default())
+        .header_read_timeout(header_timeout)
+        .serve_connection(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    let closed = async move {
+        let _ = closing.wait_for(|c| *c).await;
+    };
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        () = closed => {}
+    }
+    // Finish the request in flight, then close instead of keeping alive.
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
+}
+
+/// One connection's state between requests; buffers are reused across requests.
+struct Conn<IO> {
+    io: IO,
+    /// Bytes read and not yet consumed.
+    buf: BytesMut,
+    /// The answer being written.
+    out: Vec<u8>,
+    fields: Fields,
+    closing: watch::Receiver<bool>,
+    header_timeout: Duration,
+    deadline: Pin<Box<Sleep>>,
+}
+
+/// How a wait for bytes ended.
+enum Read {
+    More,
+    /// End of stream, an error, the deadline, or the listener closing while idle.
+    End,
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> Conn<IO> {
+    /// Serves plain requests; returns the bytes to replay if hyper takes over.
+    async fn run<A: App>(&mut self, app: &A) -> Option<Bytes> {
+        loop {
+            let plain = match self.next_head().await {
+                Some(Scan::Plain(p)) => p,
+                Some(Scan::Other) => return Some(self.buf.split().freeze()),
+                Some(Scan::Partial) | None => return None,
+            };
+            let whole = plain.head_len + plain.body_len;
+            while self.buf.len() < whole {
+                if let Read::End = self.read(whole - self.buf.len(), false).await {
+                    return None;
+                }
+            }
+            let head = self.buf.split_to(plain.head_len).freeze();
+            let body = self.buf.split_to(plain.body_len).freeze();
+            let Some(req) = plain.request(&self.fields, &head, body.clone()) else {
+                return Some(self.replay(&[&head, &body]));
+            };
+            if !self.exchange(app, &plain, req).await {
+                return None;
+            }
+        }
+    }
+
+    /// Waits for a whole head under the deadline; `None` ends the connection.
+    async fn next_head(&mut self) -> Option<Scan> {
+        self.deadline
+            .as_mut()
+            .reset(Instant::now() + self.header_timeout);
+        loop {
+            if !self.buf.is_empty() {
+                match head::scan(&self.buf, &mut self.fields) {
+                    Scan::Partial => {}
+                    scan => return Some(scan),
+                }
+            }
+            if let Read::End = self.read(0, self.buf.is_empty()).await {
+                return None;
+            }
+        }
+    }
+
+    /// Reads more (room for at least `want` bytes) until the request deadline; while
+    /// `idle`, the listener closing ends the connection too.
+    async fn read(&mut self, want: usize, idle: bool) -> Read {
+        if idle && *self.closing.borrow() {
+            return Read::End;
+        }
+        // Only when short: the last request's head may still share the buffer, and
+        // growing it then means a new allocation.
+        if self.buf.capacity() - self.buf.len() < want.max(512) {
+            self.buf.reserve(want.max(READ_BUF));
+        }
+        tokio::select! {
+            biased;
+            () = self.deadline.as_mut() => Read::End,
+            _ = self.closing.changed(), if idle => Read::End,
+            r = self.io.read_buf(&mut self.buf) => match r {
+                Ok(1..) => Read::More,
+                Ok(0) | Err(_) => Read::End,
+            },
+        }
+    }
+
+    /// Calls the service and writes its answer; `false` ends the connection.
+    async fn exchange<A: App>(
+        &mut self,
+        app: &A,
+        plain: &Plain,
+        req: http::Request<Full<Bytes>>,
+    ) -> bool {
+        let head_req = req.method() == Method::HEAD;
+        let call = Service::<http::Request<Full<Bytes>>>::call(app, req);
+        // A client that goes away while its request is served cancels it (as hyper does
+        // without half-close support); bytes that arrive meanwhile are kept.
+        let resp = tokio::select! {
+            resp = call => match resp {
+                Ok(resp) => resp,
+                Err(never) => match never {},
+            },
+            () = watch_eof(&mut self.io, &mut self.buf) => return false,
+        };
+        let (parts, body) = resp.into_parts();
+        let close = plain.close || answer::wants_close(&parts) || *self.closing.borrow();
+        self.out.clear();
+        let framing = answer::write_head(
+            &mut self.out,
+            &parts,
+            body.size_hint().exact(),
+            head_req,
+            close,
+        );
+        let sent = match framing {
+            Framing::None => self.flush().await,
+            Framing::Length(n) => self.send_sized(body, n).await,
+            Framing::Chunked => self.send_chunked(body).await,
+        };
+        sent && !close
+    }
+
+    /// Writes `out` whole.
+    async fn flush(&mut self) -> bool {
+        let ok = self.io.write_all(&self.out).await.is_ok();
+        self.out.clear();
+        ok
+    }
+
+    /// Writes a body of known length after the head in `out`.
+    async fn send_sized(&mut self, body: axum::body::Body, len: u64) -> bool {
+        let mut body = std::pin::pin!(body);
+        let mut left = len;
+        while let Some(frame) = body.frame().await {
+            let Ok(data) = frame.map(|f| f.into_data().unwrap_or_default()) else {
+                return false;
+            };
+            // A body longer than it said cannot be framed: the connection ends.
+            let Some(rest) = left.checked_sub(data.len() as u64) else {
+                return false;
+            };
+            left = rest;
+            self.out.extend_from_slice(&data);
+            if self.out.len() >= WRITE_CHUNK && !self.flush().await {
+                return false;
+            }
+        }
+        self.flush().await && left == 0
+    }
+
+    /// Writes a streamed body chunk by chunk, each as soon as the service yields it
+    /// (event streams); a client going away ends it.
+    async fn send_chunked(&mut self, body: axum::body::Body) -> bool {
+        let mut body = std::pin::pin!(body);
+        if !self.flush().await {
+            return false;
+        }
+        loop {
+            let frame = tokio::select! {
+                frame = body.frame() => frame,
+                () = watch_eof(&mut self.io, &mut self.buf) => return false,
+            };
+            match frame {
+                None => break,
+                Some(Ok(frame)) => {
+                    let Ok(data) = frame.into_data() else { continue };
+                    if data.is_empty() {
+                        continue;
+                    }
+                    answer::chunk_size(&mut self.out, data.len());
+                    self.out.extend_from_slice(&data);
+                    self.out.extend_from_slice(b"\r\n");
+                }
+                Some(Err(_)) => return false,
+            }
+            if !self.flush().await || self.io.flush().await.is_err() {
+                return false;
+            }
+        }
+        self.out.extend_from_slice(b"0\r\n\r\n");
+        self.flush().await
+    }
+
+    /// The bytes hyper must read first: `parts`, then whatever is still buffered.
+    fn replay(&mut self, parts: &[&Bytes]) -> Bytes {
+        let rest = self.buf.split();
+        let mut all = BytesMut::with_capacity(parts.iter().map(|p| p.len()).sum::<usize>() + rest.len());
+        for p in parts {
+            all.extend_from_slice(p);
+        }
+        all.extend_from_slice(&rest);
+        all.freeze()
+    }
+}
+
+/// Resolves when the client has closed the connection (or it failed); bytes read
+/// meanwhile (a pipelined request) are appended to `buf`, up to a bound.
+async fn watch_eof<IO: AsyncRead + Unpin>(io: &mut IO, buf: &mut BytesMut) {
+    loop {
+        if buf.len() >= head::MAX_HEAD + head::MAX_INLINE_BODY {
+            return pending().await;
+        }
+        if buf.capacity() == buf.len() {
+            buf.reserve(1024);
+        }
+        match io.read_buf(buf).await {
+            Ok(1..) => {}
+            Ok(0) | Err(_) => return,
+        }
+    }
+}
