@@ -1,4 +1,5 @@
-//! The accept loop behind every listener: plain HTTP/1.1 connections served by hyper.
+//! The accept loop behind every listener: HTTP/1.1 connections, served by `h1`
+//! (plain requests) and hyper (the rest).
 //!
 //! Written out rather than `axum::serve` because that path auto-detects HTTP/2 on
 //! every connection (a peeked preface and a rewinding reader on every read) and

@@ -29,6 +29,7 @@ pub(super) fn write_head(
     out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
     out.extend_from_slice(b"\r\n");
     let mut has_date = false;
+    let mut has_length = false;
     for (name, value) in &parts.headers {
         // Framing is ours to write; a HEAD answer keeps a length the service chose.
         if (name == header::CONTENT_LENGTH && !head_req)
@@ -38,6 +39,7 @@ pub(super) fn write_head(
             continue;
         }
         has_date |= name == header::DATE;
+        has_length |= name == header::CONTENT_LENGTH;
         out.extend_from_slice(name.as_str().as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(value.as_bytes());
@@ -46,16 +48,19 @@ pub(super) fn write_head(
     if !has_date {
         super::date::write_header(out);
     }
-    let bodiless = head_req
-        || status.is_informational()
+    let no_body_status = status.is_informational()
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED;
+    let bodiless = head_req || no_body_status;
     let framing = match exact {
+        // A HEAD answer says how long the GET body would be, when the service knows.
+        Some(n @ 1..) if head_req && !has_length && !no_body_status => {
+            content_length(out, n);
+            Framing::None
+        }
         _ if bodiless => Framing::None,
         Some(n) => {
-            out.extend_from_slice(b"content-length: ");
-            out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-            out.extend_from_slice(b"\r\n");
+            content_length(out, n);
             Framing::Length(n)
         }
         None => {
@@ -68,6 +73,12 @@ pub(super) fn write_head(
     }
     out.extend_from_slice(b"\r\n");
     framing
+}
+
+fn content_length(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(b"content-length: ");
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Whether the service asked to close the connection after its answer.

@@ -51,7 +51,11 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(value.len(), LEN, "{text:?}");
         let parsed = httpdate::parse_http_date(value).map_err(|e| e.to_string());
-        let age = parsed.and_then(|t| SystemTime::now().duration_since(t).map_err(|e| e.to_string()));
+        let age = parsed.and_then(|t| {
+            SystemTime::now()
+                .duration_since(t)
+                .map_err(|e| e.to_string())
+        });
         assert!(age.is_ok_and(|a| a.as_secs() < 5), "{text:?}");
     }
 }

@@ -54,8 +54,12 @@ pub(crate) trait App:
 }
 
 impl<S> App for S where
-    S: Service<http::Request<Full<Bytes>>, Response = Response, Error = Infallible, Future = Answer>
-        + Service<http::Request<Incoming>, Response = Response, Error = Infallible, Future = Answer>
+    S: Service<
+            http::Request<Full<Bytes>>,
+            Response = Response,
+            Error = Infallible,
+            Future = Answer,
+        > + Service<http::Request<Incoming>, Response = Response, Error = Infallible, Future = Answer>
         + Clone
         + Send
         + Sync
@@ -91,7 +95,13 @@ pub(crate) async fn serve<IO, A>(
         deadline: Box::pin(tokio::time::sleep(header_timeout)),
     };
     if let Some(prefix) = conn.run(&app).await {
-        hyper_conn(rewind::Rewind::new(prefix, conn.io), app, header_timeout, conn.closing).await;
+        hyper_conn(
+            rewind::Rewind::new(prefix, conn.io),
+            app,
+            header_timeout,
+            conn.closing,
+        )
+        .await;
     }
 }
 
@@ -290,7 +300,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Conn<IO> {
             match frame {
                 None => break,
                 Some(Ok(frame)) => {
-                    let Ok(data) = frame.into_data() else { continue };
+                    let Ok(data) = frame.into_data() else {
+                        continue;
+                    };
                     if data.is_empty() {
                         continue;
                     }
@@ -311,7 +323,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Conn<IO> {
     /// The bytes hyper must read first: `parts`, then whatever is still buffered.
     fn replay(&mut self, parts: &[&Bytes]) -> Bytes {
         let rest = self.buf.split();
-        let mut all = BytesMut::with_capacity(parts.iter().map(|p| p.len()).sum::<usize>() + rest.len());
+        let mut all =
+            BytesMut::with_capacity(parts.iter().map(|p| p.len()).sum::<usize>() + rest.len());
         for p in parts {
             all.extend_from_slice(p);
         }

@@ -1,0 +1,453 @@
+//! The connection loop over real sockets: plain requests, hand-over to hyper,
+//! framing, keep-alive, timeouts, disconnects and closing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use http::StatusCode;
+use http_body::Frame;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+use super::*;
+
+/// What the test service saw happen.
+#[derive(Debug, PartialEq, Eq)]
+enum Event {
+    Started,
+    Dropped,
+}
+
+/// Answers by path: `/echo` (method, target, body), `/hang` (never), `/gate` (when
+/// told), `/stream` (a body of unknown length), `/close`, `/empty` (204).
+#[derive(Clone)]
+struct TestApp {
+    events: mpsc::UnboundedSender<Event>,
+    gate: Arc<tokio::sync::Notify>,
+}
+
+struct OnDrop(mpsc::UnboundedSender<Event>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.send(Event::Dropped);
+    }
+}
+
+/// A body that yields its pieces one by one without saying how long it is.
+struct Pieces(VecDeque<Bytes>);
+
+impl http_body::Body for Pieces {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Poll::Ready(self.0.pop_front().map(|b| Ok(Frame::data(b))))
+    }
+}
+
+impl<B> Service<http::Request<B>> for TestApp
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn call(&self, req: http::Request<B>) -> Answer {
+        let app = self.clone();
+        Box::pin(async move {
+            let (parts, body) = req.into_parts();
+            let body = body
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_default();
+            let resp = match parts.uri.path() {
+                "/hang" | "/gate" => {
+                    let _guard = OnDrop(app.events.clone());
+                    let _ = app.events.send(Event::Started);
+                    if parts.uri.path() == "/hang" {
+                        pending::<()>().await;
+                    }
+                    app.gate.notified().await;
+                    Response::new(Body::from("opened"))
+                }
+                "/stream" => {
+                    let pieces = ["data: one\n\n", "", "data: two\n\n"]
+                        .map(|p: &'static str| Bytes::from_static(p.as_bytes()));
+                    Response::new(Body::new(Pieces(pieces.into())))
+                }
+                "/close" => http::Response::builder()
+                    .header("connection", "close")
+                    .body(Body::from("bye"))
+                    .unwrap(),
+                "/empty" => http::Response::builder()
+                    .status(StatusCode::NO_CONTENT)
+                    .body(Body::empty())
+                    .unwrap(),
+                _ => {
+                    let mut text = format!("{} {} {}:", parts.method, parts.uri, body.len());
+                    text.push_str(&String::from_utf8_lossy(&body));
+                    Response::new(Body::from(text))
+                }
+            };
+            Ok(resp)
+        })
+    }
+}
+
+impl Server {
+    /// The next thing the service saw (bounded: a broken loop fails, not hangs).
+    async fn event(&mut self) -> Option<Event> {
+        tokio::time::timeout(Duration::from_secs(10), self.events.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+}
+
+struct Server {
+    addr: SocketAddr,
+    events: mpsc::UnboundedReceiver<Event>,
+    gate: Arc<tokio::sync::Notify>,
+    closing: watch::Sender<bool>,
+}
+
+async fn server(header_timeout: Duration) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let app = TestApp {
+        events: events_tx,
+        gate: gate.clone(),
+    };
+    let (closing, closing_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(serve(
+                stream,
+                app.clone(),
+                header_timeout,
+                closing_rx.clone(),
+            ));
+        }
+    });
+    Server {
+        addr,
+        events,
+        gate,
+        closing,
+    }
+}
+
+/// One answer as the client read it.
+#[derive(Debug)]
+struct Got {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Got {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A raw client connection; `buf` keeps what was read past the last answer.
+struct Client {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    async fn connect(addr: SocketAddr) -> Self {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        Self {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, raw: &[u8]) {
+        self.stream.write_all(raw).await.unwrap();
+    }
+
+    async fn fill(&mut self) -> bool {
+        let mut chunk = [0u8; 4096];
+        let n = self.stream.read(&mut chunk).await.unwrap_or(0);
+        self.buf.extend_from_slice(&chunk[..n]);
+        n > 0
+    }
+
+    /// Reads one answer (to a request that was not HEAD unless `head`).
+    async fn answer(&mut self, head: bool) -> Got {
+        let (len, status, headers) = loop {
+            let mut fields = [httparse::EMPTY_HEADER; 32];
+            let mut resp = httparse::Response::new(&mut fields);
+            if let httparse::Status::Complete(len) = resp.parse(&self.buf).unwrap() {
+                let headers = resp
+                    .headers
+                    .iter()
+                    .map(|h| {
+                        (
+                            h.name.to_owned(),
+                            String::from_utf8_lossy(h.value).into_owned(),
+                        )
+                    })
+                    .collect::<Vec<_>>();
+                break (len, resp.code.unwrap(), headers);
+            }
+            assert!(self.fill().await, "connection ended before an answer head");
+        };
+        self.buf.drain(..len);
+        let mut got = Got {
+            status,
+            headers,
+            body: String::new(),
+        };
+        if head || status == 204 || status == 304 {
+            return got;
+        }
+        if let Some(n) = got.header("content-length") {
+            let n: usize = n.parse().unwrap();
+            while self.buf.len() < n {
+                assert!(self.fill().await, "connection ended inside a body");
+            }
+            got.body = String::from_utf8(self.buf.drain(..n).collect()).unwrap();
+        } else if got.header("transfer-encoding") == Some("chunked") {
+            got.body = self.chunked().await;
+        }
+        got
+    }
+
+    async fn chunked(&mut self) -> String {
+        let mut body = String::new();
+        loop {
+            let line_end = loop {
+                if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                    break i;
+                }
+                assert!(self.fill().await, "connection ended inside a chunk size");
+            };
+            let size_line = String::from_utf8(self.buf.drain(..line_end + 2).collect()).unwrap();
+            let size = usize::from_str_radix(size_line.trim_end(), 16).unwrap();
+            while self.buf.len() < size + 2 {
+                assert!(self.fill().await, "connection ended inside a chunk");
+            }
+            let chunk: Vec<u8> = self.buf.drain(..size + 2).collect();
+            assert!(chunk.ends_with(b"\r\n"), "{chunk:?}");
+            if size == 0 {
+                return body;
+            }
+            body.push_str(std::str::from_utf8(&chunk[..size]).unwrap());
+        }
+    }
+
+    /// Whether the server closes the connection (nothing more to read).
+    async fn ends(&mut self) -> bool {
+        let mut chunk = [0u8; 64];
+        matches!(
+            tokio::time::timeout(Duration::from_secs(10), self.stream.read(&mut chunk)).await,
+            Ok(Ok(0) | Err(_))
+        )
+    }
+}
+
+const LONG: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn keep_alive_and_pipelined_requests_are_answered_in_order() {
+    let s = server(LONG).await;
+    let mut c = Client::connect(s.addr).await;
+    c.send(b"GET /echo?a=1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+        .await;
+    let first = c.answer(false).await;
+    assert_eq!(
+        (first.status, first.body.as_str()),
+        (200, "GET /echo?a=1 0:")
+    );
+    assert_eq!(first.header("content-length"), Some("16"));
+    assert!(first.header("date").is_some_and(|d| d.ends_with(" GMT")));
+    assert_eq!(first.header("connection"), None);
+    let second = c.answer(false).await;
+    assert_eq!(second.body, "POST /echo 5:hello");
+    c.send(b"DELETE /echo/9 HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(c.answer(false).await.body, "DELETE /echo/9 0:");
+}
+
+#[tokio::test]
+async fn a_body_arriving_in_pieces_is_read_whole() {
+    let s = server(LONG).await;
+    let mut c = Client::connect(s.addr).await;
+    c.stream.set_nodelay(true).unwrap();
+    c.send(b"PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhel")
+        .await;
+    c.send(b"lo ").await;
+    c.send(b"world").await;
+    assert_eq!(c.answer(false).await.body, "PUT /echo 11:hello world");
+}
+
+#[tokio::test]
+async fn a_chunked_request_goes_to_hyper_and_the_connection_keeps_working() {
+    let s = server(LONG).await;
+    let mut c = Client::connect(s.addr).await;
+    c.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        .await;
+    assert_eq!(c.answer(false).await.body, "POST /echo 5:hello");
+    c.send(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(c.answer(false).await.body, "GET /echo 0:");
+}
+
+#[tokio::test]
+async fn a_body_over_the_inline_limit_is_streamed_by_hyper() {
+    let s = server(LONG).await;
+    let mut c = Client::connect(s.addr).await;
+    let n = head::MAX_INLINE_BODY + 1000;
+    let mut raw =
+        format!("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {n}\r\n\r\n").into_bytes();
+    raw.extend(std::iter::repeat_n(b'z', n));
+    c.send(&raw).await;
+    let got = c.answer(false).await;
+    assert!(
+        got.body.starts_with(&format!("POST /echo {n}:zzz")),
+        "{}",
+        &got.body[..40]
+    );
+    assert_eq!(got.body.len(), format!("POST /echo {n}:").len() + n);
+}
+
+#[tokio::test]
+async fn http_1_0_is_answered_by_hyper_and_closed() {
+    let s = server(LONG).await;
+    let mut c = Client::connect(s.addr).await;
+    c.send(b"GET /echo HTTP/1.0\r\n\r\n").await;
+    let got = c.answer(false).await;
+    assert_eq!((got.status, got.body.as_str()), (200, "GET /echo 0:"));
+    assert!(c.ends().await);
+}
+
+#[tokio::test]
+async fn malformed_or_ambiguous_requests_get_hypers_400() {
+    let s = server(LONG).await;
+    for raw in [
+        &b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n"[..],
+        b"POST /echo HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+        b"POST /echo HTTP/1.1\r\nContent-Length: -3\r\n\r\n",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+    ] {
+        let mut c = Client::connect(s.addr).await;
+        c.send(raw).await;
+        let got = c.answer(false).await;
+        assert_eq!(got.status, 400, "{:?}", String::from_utf8_lossy(raw));
+        assert!(c.ends().await);
+    }
+}
+
+#[tokio::test]
+async fn connection_close_from_either_side_ends_the_connection_after_the_answer() {
+    let s = server(LONG).await;
+    let mut c = Client::connect(s.addr).await;
+    c.send(b"GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await;
+    let got = c.answer(false).await;
+    assert_eq!(
+        (got.body.as_str(), got.header("connection")),
+        ("GET /echo 0:", Some("close"))
+    );
+    assert!(c.ends().await);
+    let mut c = Client::connect(s.addr).await;
+    c.send(b"GET /close HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let got = c.answer(false).await;
+    assert_eq!(
+        (got.body.as_str(), got.header("connection")),
+        ("bye", Some("close"))
+    );
+    assert!(c.ends().await);
+}
+
+#[tokio::test]
+async fn head_and_204_answers_carry_no_body() {
+    let s = server(LONG).await;
+    let mut c = Client::connect(s.addr).await;
+    c.send(b"HEAD /echo HTTP/1.1\r\nHost: x\r\n\r\nGET /empty HTTP/1.1\r\nHost: x\r\n\r\nGET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let head = c.answer(true).await;
+    assert_eq!(
+        (head.status, head.header("content-length")),
+        (200, Some("13"))
+    );
+    let empty = c.answer(false).await;
+    assert_eq!((empty.status, empty.header("content-length")), (204, None));
+    // Had either written a body, this answer would not parse.
+    assert_eq!(c.answer(false).await.body, "GET /echo 0:");
+}
+
+#[tokio::test]
+async fn a_body_of_unknown_length_is_sent_chunked_piece_by_piece() {
+    let s = server(LONG).await;
+    let mut c = Client::connect(s.addr).await;
+    c.send(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let got = c.answer(false).await;
+    assert_eq!(got.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(got.header("content-length"), None);
+    assert_eq!(got.body, "data: one\n\ndata: two\n\n");
+    c.send(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(c.answer(false).await.body, "GET /echo 0:");
+}
+
+#[tokio::test]
+async fn a_stalled_head_or_an_idle_connection_is_closed_at_the_deadline() {
+    let s = server(Duration::from_millis(200)).await;
+    let mut c = Client::connect(s.addr).await;
+    c.send(b"GET /echo HT").await;
+    assert!(c.ends().await, "stalled head");
+    let mut c = Client::connect(s.addr).await;
+    c.send(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(c.answer(false).await.status, 200);
+    assert!(c.ends().await, "idle after an answer");
+}
+
+#[tokio::test]
+async fn a_client_that_goes_away_cancels_its_request() {
+    let mut s = server(LONG).await;
+    let mut c = Client::connect(s.addr).await;
+    c.send(b"GET /hang HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(s.event().await, Some(Event::Started));
+    drop(c);
+    assert_eq!(s.event().await, Some(Event::Dropped));
+}
+
+#[tokio::test]
+async fn closing_ends_idle_connections_and_lets_the_request_in_flight_finish() {
+    let mut s = server(LONG).await;
+    let mut idle = Client::connect(s.addr).await;
+    idle.send(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(idle.answer(false).await.status, 200);
+    let mut busy = Client::connect(s.addr).await;
+    busy.send(b"GET /gate HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(s.event().await, Some(Event::Started));
+    s.closing.send(true).unwrap();
+    assert!(idle.ends().await, "idle connection");
+    s.gate.notify_one();
+    let got = busy.answer(false).await;
+    assert_eq!(
+        (got.body.as_str(), got.header("connection")),
+        ("opened", Some("close"))
+    );
+    assert!(busy.ends().await, "busy connection after its answer");
+}
