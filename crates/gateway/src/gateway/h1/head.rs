@@ -63,8 +63,15 @@ pub(super) fn scan(buf: &[u8], fields: &mut Fields) -> Scan {
     let Ok(method) = Method::from_bytes(method.as_bytes()) else {
         return Scan::Other;
     };
-    let at = |s: &[u8]| (s.as_ptr() as usize - buf.as_ptr() as usize) as u16;
-    let span = |s: &[u8]| (at(s), s.len() as u16);
+    // httparse's slices point into `buf`; one that did not (an empty value may be a
+    // static) is placed at 0 when empty and makes the request not plain otherwise.
+    let base = buf.as_ptr() as usize;
+    let span = |s: &[u8]| -> Option<(u16, u16)> {
+        let at = (s.as_ptr() as usize).wrapping_sub(base);
+        let at = if s.is_empty() { 0 } else { at };
+        let end = at.checked_add(s.len()).filter(|&e| e <= head_len)?;
+        Some((u16::try_from(at).ok()?, u16::try_from(end - at).ok()?))
+    };
     let mut body_len = None;
     let mut close = false;
     fields.clear();
@@ -89,16 +96,20 @@ pub(super) fn scan(buf: &[u8], fields: &mut Fields) -> Scan {
                 close |= token.eq_ignore_ascii_case(b"close");
             }
         }
-        let (n, nl) = span(name);
-        let (v, vl) = span(h.value);
+        let (Some((n, nl)), Some((v, vl))) = (span(name), span(h.value)) else {
+            return Scan::Other;
+        };
         fields.push((n, nl, v, vl));
     }
+    let Some(target) = span(path.as_bytes()) else {
+        return Scan::Other;
+    };
     Scan::Plain(Plain {
         head_len,
         body_len: body_len.unwrap_or(0),
         close,
         method,
-        target: span(path.as_bytes()),
+        target,
     })
 }
 
@@ -113,18 +124,25 @@ fn content_length(value: &[u8]) -> Option<usize> {
 impl Plain {
     /// The request, borrowing header values and the target from `head`; `None` if
     /// the target or a field is not valid for `http` (hyper then answers it).
+    /// `names` are the field names this connection has seen (most clients send the
+    /// same ones on every request): found there, a name is neither parsed again nor,
+    /// when not a standard one, allocated again.
     pub(super) fn request(
         &self,
         fields: &Fields,
+        names: &mut Vec<HeaderName>,
         head: &Bytes,
         body: Bytes,
     ) -> Option<http::Request<Full<Bytes>>> {
         let range = |at: u16, len: u16| usize::from(at)..usize::from(at) + usize::from(len);
-        let uri = Uri::from_maybe_shared(head.slice(range(self.target.0, self.target.1))).ok()?;
+        // Spans were checked against the head when scanned; `get` keeps a wrong one from
+        // panicking all the same.
+        let slice = |at, len| head.get(range(at, len)).map(|s| head.slice_ref(s));
+        let uri = Uri::from_maybe_shared(slice(self.target.0, self.target.1)?).ok()?;
         let mut headers = HeaderMap::with_capacity(fields.len());
         for &(n, nl, v, vl) in fields {
-            let name = HeaderName::from_bytes(head.get(range(n, nl))?).ok()?;
-            let value = HeaderValue::from_maybe_shared(head.slice(range(v, vl))).ok()?;
+            let name = known_name(names, head.get(range(n, nl))?)?;
+            let value = HeaderValue::from_maybe_shared(slice(v, vl)?).ok()?;
             headers.append(name, value);
         }
         let mut req = http::Request::new(Full::new(body));
@@ -134,6 +152,23 @@ impl Plain {
         *req.headers_mut() = headers;
         Some(req)
     }
+}
+
+/// Most field names a connection remembers.
+const KNOWN_NAMES: usize = 16;
+
+fn known_name(names: &mut Vec<HeaderName>, raw: &[u8]) -> Option<HeaderName> {
+    if let Some(known) = names
+        .iter()
+        .find(|n| n.as_str().len() == raw.len() && n.as_str().as_bytes().eq_ignore_ascii_case(raw))
+    {
+        return Some(known.clone());
+    }
+    let name = HeaderName::from_bytes(raw).ok()?;
+    if names.len() < KNOWN_NAMES {
+        names.push(name.clone());
+    }
+    Some(name)
 }
 
 #[cfg(test)]

@@ -90,6 +90,7 @@ pub(crate) async fn serve<IO, A>(
         buf: BytesMut::with_capacity(READ_BUF),
         out: Vec::new(),
         fields: Fields::new(),
+        names: Vec::new(),
         closing,
         header_timeout,
         deadline: Box::pin(tokio::time::sleep(header_timeout)),
@@ -143,6 +144,8 @@ struct Conn<IO> {
     /// The answer being written.
     out: Vec<u8>,
     fields: Fields,
+    /// Field names seen on this connection (see [`Plain::request`]).
+    names: Vec<http::HeaderName>,
     closing: watch::Receiver<bool>,
     header_timeout: Duration,
     deadline: Pin<Box<Sleep>>,
@@ -172,7 +175,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Conn<IO> {
             }
             let head = self.buf.split_to(plain.head_len).freeze();
             let body = self.buf.split_to(plain.body_len).freeze();
-            let Some(req) = plain.request(&self.fields, &head, body.clone()) else {
+            let Some(req) = plain.request(&self.fields, &mut self.names, &head, body.clone())
+            else {
                 return Some(self.replay(&[&head, &body]));
             };
             if !self.exchange(app, &plain, req).await {
@@ -210,14 +214,15 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Conn<IO> {
         if self.buf.capacity() - self.buf.len() < want.max(512) {
             self.buf.reserve(want.max(READ_BUF));
         }
+        // Reading first: once bytes are there, the timer is not looked at again.
         tokio::select! {
             biased;
-            () = self.deadline.as_mut() => Read::End,
-            _ = self.closing.changed(), if idle => Read::End,
             r = self.io.read_buf(&mut self.buf) => match r {
                 Ok(1..) => Read::More,
                 Ok(0) | Err(_) => Read::End,
             },
+            () = self.deadline.as_mut() => Read::End,
+            _ = self.closing.changed(), if idle => Read::End,
         }
     }
 

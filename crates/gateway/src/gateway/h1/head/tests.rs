@@ -22,7 +22,9 @@ fn a_plain_get_becomes_a_request_borrowing_the_head() {
     assert_eq!(p.head_len, raw.len() - 4);
     assert_eq!((p.body_len, p.close), (0, false));
     let head = Bytes::copy_from_slice(&raw.as_bytes()[..p.head_len]);
-    let req = p.request(&fields, &head, Bytes::new()).unwrap();
+    let req = p
+        .request(&fields, &mut Vec::new(), &head, Bytes::new())
+        .unwrap();
     assert_eq!(req.method(), Method::GET);
     assert_eq!(req.uri().path(), "/v1/items/7");
     assert_eq!(req.uri().query(), Some("x=%20y"));
@@ -112,8 +114,44 @@ fn obs_text_in_a_value_is_kept() {
     let (p, fields) = plain("GET / HTTP/1.1\r\nX: caf\u{e9}\r\n\r\n");
     let raw = "GET / HTTP/1.1\r\nX: caf\u{e9}\r\n\r\n";
     let head = Bytes::copy_from_slice(&raw.as_bytes()[..p.head_len]);
-    let req = p.request(&fields, &head, Bytes::new()).unwrap();
+    let req = p
+        .request(&fields, &mut Vec::new(), &head, Bytes::new())
+        .unwrap();
     assert_eq!(req.headers()["x"].as_bytes(), "caf\u{e9}".as_bytes());
+}
+
+#[test]
+fn an_empty_value_is_kept_empty() {
+    let raw = "GET / HTTP/1.1\r\nX-Empty:\r\nY:  \r\nHost: h\r\n\r\n";
+    let (p, fields) = plain(raw);
+    let head = Bytes::copy_from_slice(&raw.as_bytes()[..p.head_len]);
+    let req = p
+        .request(&fields, &mut Vec::new(), &head, Bytes::new())
+        .unwrap();
+    assert_eq!(req.headers()["x-empty"], "");
+    assert_eq!(req.headers()["y"], "");
+    assert_eq!(req.headers()["host"], "h");
+}
+
+#[test]
+fn names_seen_before_are_reused_whatever_their_case() {
+    let mut names = Vec::new();
+    for raw in [
+        "GET / HTTP/1.1\r\nMcp-Session-Id: a\r\nAccept: x\r\n\r\n",
+        "GET / HTTP/1.1\r\nmcp-session-ID: b\r\nAccept: y\r\nMcp-Session: c\r\n\r\n",
+    ] {
+        let (p, fields) = plain(raw);
+        let head = Bytes::copy_from_slice(&raw.as_bytes()[..p.head_len]);
+        let req = p.request(&fields, &mut names, &head, Bytes::new()).unwrap();
+        assert!(req.headers().contains_key("mcp-session-id"));
+    }
+    let names: Vec<_> = names.iter().map(HeaderName::as_str).collect();
+    assert_eq!(names, ["mcp-session-id", "accept", "mcp-session"]);
+    let mut full: Vec<_> = (0..KNOWN_NAMES)
+        .map(|i| HeaderName::from_bytes(format!("x-{i}").as_bytes()).unwrap())
+        .collect();
+    assert_eq!(known_name(&mut full, b"X-Other").unwrap(), "x-other");
+    assert_eq!(full.len(), KNOWN_NAMES, "a full list stays as it is");
 }
 
 #[test]
@@ -123,4 +161,45 @@ fn content_length_is_digits_only() {
     for bad in [&b""[..], b"-1", b"1 ", b"0x10", b"1,1", b"1234567890123456"] {
         assert_eq!(content_length(bad), None, "{bad:?}");
     }
+}
+
+/// Mutated and cut requests never panic, and what is plain builds a request.
+#[test]
+fn mutated_heads_never_panic() {
+    let seed = b"POST /v1/a/b?c=d HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nX-E:\r\nConnection: keep-alive\r\n\r\nabc";
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut fields = Fields::new();
+    let mut plain_count = 0;
+    for _ in 0..50_000 {
+        let mut raw = seed.to_vec();
+        for _ in 0..(next() % 4 + 1) {
+            let at = (next() as usize) % raw.len();
+            match next() % 3 {
+                0 => raw[at] = next() as u8,
+                1 => raw.insert(at, b"\r\n: \t,0"[(next() % 7) as usize]),
+                _ => {
+                    raw.remove(at);
+                }
+            }
+        }
+        let cut = match next() % 4 {
+            0 => (next() as usize) % (raw.len() + 1),
+            _ => raw.len(),
+        };
+        if let Scan::Plain(p) = scan(&raw[..cut], &mut fields) {
+            plain_count += 1;
+            let head = Bytes::copy_from_slice(&raw[..p.head_len]);
+            let _ = p.request(&fields, &mut Vec::new(), &head, Bytes::new());
+        }
+    }
+    assert!(
+        plain_count > 5000,
+        "only {plain_count} mutated requests were plain"
+    );
 }
