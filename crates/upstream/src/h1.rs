@@ -12,11 +12,14 @@
 use std::mem::MaybeUninit;
 
 use bytes::{Buf as _, Bytes, BytesMut};
-use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
 use crate::request::UpstreamRequest;
+use framing::{Delimiting, Framing};
+
+mod framing;
 
 /// Most response header fields accepted.
 const MAX_HEADERS: usize = 100;
@@ -69,7 +72,7 @@ pub(crate) async fn exchange<Io: AsyncRead + AsyncWrite + Unpin>(
     }
     io.flush().await.map_err(Failure::Write)?;
 
-    let (status, version, headers) = loop {
+    let (status, version, headers, delimiting) = loop {
         let parsed = read_head(io, buf).await?;
         // We never ask to switch protocols; anything after a 101 is not HTTP/1.1.
         if parsed.0 == StatusCode::SWITCHING_PROTOCOLS {
@@ -82,8 +85,8 @@ pub(crate) async fn exchange<Io: AsyncRead + AsyncWrite + Unpin>(
             break parsed;
         }
     };
-    let framing = framing(&req.method, status, &headers)?;
-    let mut reusable = keeps_alive(version, &headers);
+    let framing = delimiting.framing(&req.method, status)?;
+    let mut reusable = delimiting.keeps_alive(version);
     let body = match framing {
         Framing::None => Bytes::new(),
         Framing::Length(n) if n > max_body as u64 => return Err(Failure::TooLarge),
@@ -134,7 +137,7 @@ fn encode_request(req: &UpstreamRequest, path: &str, host: &str) -> Vec<u8> {
     );
     if !body.is_empty() || !bodiless_method {
         out.extend_from_slice(b"content-length: ");
-        out.extend_from_slice(body.len().to_string().as_bytes());
+        out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
@@ -145,7 +148,7 @@ fn encode_request(req: &UpstreamRequest, path: &str, host: &str) -> Vec<u8> {
 async fn read_head<Io: AsyncRead + Unpin>(
     io: &mut Io,
     buf: &mut BytesMut,
-) -> Result<(StatusCode, Version, HeaderMap), Failure> {
+) -> Result<Head, Failure> {
     let mut first_read = buf.is_empty();
     loop {
         if let Some(head) = parse_head(buf)? {
@@ -175,7 +178,7 @@ async fn read_head<Io: AsyncRead + Unpin>(
 ///
 /// Not async on purpose: the header slots live on the stack only while parsing instead of
 /// in every exchange future (3 KB that each move of the future would copy).
-fn parse_head(buf: &mut BytesMut) -> Result<Option<(StatusCode, Version, HeaderMap)>, Failure> {
+fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, Failure> {
     // Called before the first read too.
     if buf.is_empty() {
         return Ok(None);
@@ -209,8 +212,10 @@ fn parse_head(buf: &mut BytesMut) -> Result<Option<(StatusCode, Version, HeaderM
         many.resize(parsed.headers.len(), Span::default());
         &mut many[..]
     };
+    let mut delimiting = Delimiting::default();
     for (h, span) in parsed.headers.iter().zip(spans.iter_mut()) {
         *span = Span::of(buf, h.name.as_bytes(), h.value);
+        delimiting.field(h.name.as_bytes(), h.value);
     }
     let head = buf.split_to(len).freeze();
     let mut headers = HeaderMap::with_capacity(spans.len());
@@ -225,8 +230,11 @@ fn parse_head(buf: &mut BytesMut) -> Result<Option<(StatusCode, Version, HeaderM
             .ok_or_else(|| bad_head("header value"))?;
         headers.append(name, value);
     }
-    Ok(Some((status, version, headers)))
+    Ok(Some((status, version, headers, delimiting)))
 }
+
+/// A parsed response head.
+type Head = (StatusCode, Version, HeaderMap, Delimiting);
 
 /// A header field's name and value as `start..end` of the buffer it was parsed from.
 #[derive(Debug, Clone, Copy, Default)]
@@ -269,74 +277,6 @@ fn status_line(parsed: &httparse::Response<'_, '_>) -> Result<(StatusCode, Versi
         _ => Version::HTTP_11,
     };
     Ok((status, version))
-}
-
-enum Framing {
-    None,
-    Length(u64),
-    Chunked,
-    UntilClose,
-}
-
-/// RFC 9112 §6.3, refusing what a smuggling attempt would look like.
-fn framing(method: &Method, status: StatusCode, headers: &HeaderMap) -> Result<Framing, Failure> {
-    if method == Method::HEAD
-        || status.is_informational()
-        || status == StatusCode::NO_CONTENT
-        || status == StatusCode::NOT_MODIFIED
-    {
-        return Ok(Framing::None);
-    }
-    let te = headers.get_all(TRANSFER_ENCODING);
-    if te.iter().next().is_some() {
-        if headers.contains_key(CONTENT_LENGTH) {
-            return Err(Failure::Protocol(
-                "response has both Content-Length and Transfer-Encoding".into(),
-            ));
-        }
-        let last = te
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .rfind(|c| !c.is_empty());
-        return Ok(match last {
-            Some(c) if c.eq_ignore_ascii_case("chunked") => Framing::Chunked,
-            _ => Framing::UntilClose,
-        });
-    }
-    let mut length: Option<u64> = None;
-    for v in headers.get_all(CONTENT_LENGTH) {
-        for part in v.to_str().unwrap_or("x").split(',') {
-            let part = part.trim();
-            let n = (!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| part.parse::<u64>().ok())
-                .flatten()
-                .ok_or_else(|| Failure::Protocol("invalid Content-Length".into()))?;
-            if length.is_some_and(|l| l != n) {
-                return Err(Failure::Protocol(
-                    "conflicting Content-Length values".into(),
-                ));
-            }
-            length = Some(n);
-        }
-    }
-    Ok(length.map_or(Framing::UntilClose, Framing::Length))
-}
-
-fn keeps_alive(version: Version, headers: &HeaderMap) -> bool {
-    let has = |token: &str| {
-        headers
-            .get_all(CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|t| t.trim().eq_ignore_ascii_case(token))
-    };
-    match version {
-        Version::HTTP_11 => !has("close"),
-        _ => has("keep-alive") && !has("close"),
-    }
 }
 
 /// Makes sure `buf` holds at least `n` bytes.

@@ -181,7 +181,7 @@ fn response_heads_keep_every_field_as_sent() {
     let mut buf = BytesMut::from(
         &b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nx-a: 1\r\nX-A: 2\r\nx-obs: caf\xc3\xa9\r\nx-empty:\r\ncontent-length: 2\r\n\r\n{}"[..],
     );
-    let (status, version, headers) = parse_head(&mut buf).unwrap().unwrap();
+    let (status, version, headers, _) = parse_head(&mut buf).unwrap().unwrap();
     assert_eq!((status, version), (StatusCode::CREATED, Version::HTTP_11));
     assert_eq!(headers["content-type"], "application/json");
     let a: Vec<_> = headers.get_all("x-a").iter().collect();
@@ -205,7 +205,7 @@ fn response_heads_keep_every_field_as_sent() {
         head.extend_from_slice(b"\r\n");
         BytesMut::from(&head[..])
     };
-    let (_, _, headers) = parse_head(&mut many(MAX_HEADERS)).unwrap().unwrap();
+    let (_, _, headers, _) = parse_head(&mut many(MAX_HEADERS)).unwrap().unwrap();
     assert_eq!(headers.len(), MAX_HEADERS);
     assert_eq!(headers["x-99"], "99");
     assert!(matches!(
