@@ -8,6 +8,9 @@ pub enum ArgValue {
     /// Untyped text from a URL or header (one entry per repeated query key); coerced by the
     /// consumed parameter's `type`.
     Text(Vec<String>),
+    /// One untyped text (a path parameter, a header): [`ArgValue::Text`] without a list
+    /// to allocate.
+    One(String),
     /// A typed JSON value (MCP arguments, JSON body fields).
     Json(Value),
 }

@@ -234,19 +234,26 @@ fn template_value(t: &Template, values: &Values, binds: &Binds) -> Option<Value>
 
 /// Turns a caller's value into the consumed parameter's type; text from URLs is parsed.
 pub(crate) fn coerce(a: ArgValue, ty: ParamType, name: &str) -> Result<Value, InvokeError> {
-    let bad = |reason: &str| InvokeError::BadInput {
-        name: name.to_string(),
-        reason: reason.to_string(),
-    };
     let texts = match a {
         ArgValue::Json(v) => return Ok(v),
         ArgValue::Text(t) => t,
+        ArgValue::One(first) if ty != ParamType::Array => return coerce_text(first, ty, name),
+        ArgValue::One(only) => vec![only],
     };
     if ty == ParamType::Array {
         return Ok(Value::Array(texts.into_iter().map(Value::String).collect()));
     }
-    let Some(first) = texts.into_iter().next() else {
-        return Ok(Value::Null);
+    match texts.into_iter().next() {
+        Some(first) => coerce_text(first, ty, name),
+        None => Ok(Value::Null),
+    }
+}
+
+/// The first (or only) text of a caller's value as the parameter's scalar type.
+fn coerce_text(first: String, ty: ParamType, name: &str) -> Result<Value, InvokeError> {
+    let bad = |reason: &str| InvokeError::BadInput {
+        name: name.to_string(),
+        reason: reason.to_string(),
     };
     Ok(match ty {
         ParamType::Integer => first
@@ -271,4 +278,32 @@ pub(crate) fn coerce(a: ArgValue, ty: ParamType, name: &str) -> Result<Value, In
         ParamType::Object => serde_json::from_str(&first).map_err(|_| bad("not a JSON object"))?,
         ParamType::String | ParamType::Array => Value::String(first),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_text_coerces_like_a_list_of_one() {
+        for ty in [
+            ParamType::String,
+            ParamType::Integer,
+            ParamType::Number,
+            ParamType::Boolean,
+            ParamType::Array,
+            ParamType::Object,
+        ] {
+            for text in ["7", "true", "x", "{\"a\":1}", " 2.5 "] {
+                let one = coerce(ArgValue::One(text.into()), ty, "p").map_err(|e| e.to_string());
+                let list =
+                    coerce(ArgValue::Text(vec![text.into()]), ty, "p").map_err(|e| e.to_string());
+                assert_eq!(one, list, "{ty:?} {text:?}");
+            }
+        }
+        assert_eq!(
+            coerce(ArgValue::One("7".into()), ParamType::Integer, "p").ok(),
+            Some(Value::from(7))
+        );
+    }
 }

@@ -84,7 +84,7 @@ impl Args for RestArgs<'_> {
             .find(|(k, _)| *k == name)
             .or_else(|| self.path.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)));
         if let Some((_, v)) = path {
-            return Some(ArgValue::Text(vec![v.to_string()]));
+            return Some(ArgValue::One(v.to_string()));
         }
         let q: Vec<String> = self
             .query
@@ -97,7 +97,7 @@ impl Args for RestArgs<'_> {
         }
         // Looked up by `&str`: no header name is built (a custom one would be a copy).
         if let Some(v) = self.headers.get(name).and_then(|v| v.to_str().ok()) {
-            return Some(ArgValue::Text(vec![v.to_string()]));
+            return Some(ArgValue::One(v.to_string()));
         }
         // A body that cannot be read has no fields; `rest.body` reports why.
         match self.parsed() {
