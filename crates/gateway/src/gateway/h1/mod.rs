@@ -70,6 +70,10 @@ impl<S> App for S where
 /// Read buffer size: a plain request head and a small body fit.
 const READ_BUF: usize = 8 * 1024;
 
+/// Body pieces shorter than this are copied behind the head; longer ones are written
+/// from where they are.
+const COPY_BELOW: usize = 1024;
+
 /// Largest piece written at once while copying a body out.
 const WRITE_CHUNK: usize = 64 * 1024;
 
@@ -269,7 +273,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Conn<IO> {
         ok
     }
 
-    /// Writes a body of known length after the head in `out`.
+    /// Writes a body of known length after the head in `out`: small pieces are copied
+    /// behind it, a big one goes out with it in one vectored write (no copy).
     async fn send_sized(&mut self, body: axum::body::Body, len: u64) -> bool {
         let mut body = std::pin::pin!(body);
         let mut left = len;
@@ -282,12 +287,20 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Conn<IO> {
                 return false;
             };
             left = rest;
-            self.out.extend_from_slice(&data);
-            if self.out.len() >= WRITE_CHUNK && !self.flush().await {
+            if data.len() < COPY_BELOW {
+                self.out.extend_from_slice(&data);
+                if self.out.len() >= WRITE_CHUNK && !self.flush().await {
+                    return false;
+                }
+                continue;
+            }
+            let mut both = bytes::Buf::chain(&self.out[..], &data[..]);
+            if self.io.write_all_buf(&mut both).await.is_err() {
                 return false;
             }
+            self.out.clear();
         }
-        self.flush().await && left == 0
+        (self.out.is_empty() || self.flush().await) && left == 0
     }
 
     /// Writes a streamed body chunk by chunk, each as soon as the service yields it

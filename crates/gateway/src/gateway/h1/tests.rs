@@ -303,6 +303,24 @@ async fn a_body_arriving_in_pieces_is_read_whole() {
 }
 
 #[tokio::test]
+async fn a_big_answer_is_written_whole_and_the_next_one_follows_it() {
+    let s = server(LONG).await;
+    let mut c = Client::connect(s.addr).await;
+    let body = "b".repeat(COPY_BELOW * 5);
+    let mut raw = format!(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    raw.push_str("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+    c.send(raw.as_bytes()).await;
+    assert_eq!(
+        c.answer(false).await.body,
+        format!("POST /echo {}:{body}", body.len())
+    );
+    assert_eq!(c.answer(false).await.body, "GET /echo 0:");
+}
+
+#[tokio::test]
 async fn a_chunked_request_goes_to_hyper_and_the_connection_keeps_working() {
     let s = server(LONG).await;
     let mut c = Client::connect(s.addr).await;
