@@ -150,18 +150,21 @@ impl HttpUpstream {
             {
                 Some(conn) => (conn, false),
                 None => {
-                    // Boxed: the connector's future (TLS included) is large, and held
-                    // inline it would be copied with every call's future, connecting
-                    // or not.
-                    let connect = Box::pin(self.connect(target.uri(), target, at));
-                    let conn = tokio::time::timeout_at(at, connect).await;
+                    // Boxed with its timer: the connector's future (TLS included) and
+                    // a tokio `Sleep` are large, and held inline they would be copied
+                    // with every call's future, connecting or not.
+                    let connect = self.connect(target.uri(), target, at);
+                    let conn = Box::pin(tokio::time::timeout_at(at, connect)).await;
                     (conn.map_err(|_| timed_out())??, true)
                 }
             };
-            let Conn { io, buf, timer } = &mut conn;
-            let exchange = h1::exchange(&mut **io, buf, &req, host, max_body);
+            let exchanged = {
+                let Conn { io, buf, timer } = &mut conn;
+                let exchange = std::pin::pin!(h1::exchange(&mut **io, buf, &req, host, max_body));
+                timer.run(at, exchange).await
+            };
             // On a timeout the connection is dropped, half-read, instead of pooled.
-            let Some(exchanged) = timer.run(at, exchange).await else {
+            let Some(exchanged) = exchanged else {
                 return Err(timed_out());
             };
             match exchanged {

@@ -26,13 +26,19 @@ impl Timer {
     }
 
     /// Runs `fut` until it finishes (`Some`) or `at` passes (`None`).
-    pub(crate) async fn run<F: Future>(&mut self, at: Instant, fut: F) -> Option<F::Output> {
+    ///
+    /// Takes the future pinned where the caller keeps it: taken by value it would be
+    /// held twice in this one's state (the argument, then its pinned copy), and copied.
+    pub(crate) async fn run<F: Future>(
+        &mut self,
+        at: Instant,
+        mut fut: Pin<&mut F>,
+    ) -> Option<F::Output> {
         // A later deadline left by an earlier call with a longer timeout would fire too
         // late for this one.
         if self.0.deadline() > at {
             self.0.as_mut().reset(at);
         }
-        let mut fut = std::pin::pin!(fut);
         std::future::poll_fn(|cx| self.poll(cx, at, fut.as_mut())).await
     }
 
@@ -68,7 +74,7 @@ mod tests {
         let mut timer = Timer::new(start + Duration::from_millis(10));
         let at = start + Duration::from_millis(100);
         let slow = tokio::time::sleep(Duration::from_millis(50));
-        assert_eq!(timer.run(at, slow).await, Some(()));
+        assert_eq!(timer.run(at, std::pin::pin!(slow)).await, Some(()));
         assert_eq!(Instant::now() - start, Duration::from_millis(50));
     }
 
@@ -77,7 +83,12 @@ mod tests {
         let start = Instant::now();
         let mut timer = Timer::new(start + Duration::from_secs(30));
         let at = start + Duration::from_millis(100);
-        assert_eq!(timer.run(at, std::future::pending::<()>()).await, None);
+        assert_eq!(
+            timer
+                .run(at, std::pin::pin!(std::future::pending::<()>()))
+                .await,
+            None
+        );
         assert_eq!(Instant::now() - start, Duration::from_millis(100));
     }
 
@@ -87,9 +98,14 @@ mod tests {
         let mut timer = Timer::new(start);
         tokio::time::sleep(Duration::from_millis(5)).await;
         let at = Instant::now() + Duration::from_millis(20);
-        assert_eq!(timer.run(at, std::future::pending::<()>()).await, None);
+        assert_eq!(
+            timer
+                .run(at, std::pin::pin!(std::future::pending::<()>()))
+                .await,
+            None
+        );
         assert_eq!(Instant::now(), at);
         let at = Instant::now() + Duration::from_millis(20);
-        assert_eq!(timer.run(at, async { 7 }).await, Some(7));
+        assert_eq!(timer.run(at, std::pin::pin!(async { 7 })).await, Some(7));
     }
 }
