@@ -241,7 +241,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Conn<IO> {
         let call = Service::<http::Request<Full<Bytes>>>::call(app, req);
         // A client that goes away while its request is served cancels it (as hyper does
         // without half-close support); bytes that arrive meanwhile are kept.
+        // Biased: a fair select draws a random number per poll to pick the order.
         let resp = tokio::select! {
+            biased;
             resp = call => match resp {
                 Ok(resp) => resp,
                 Err(never) => match never {},
@@ -312,6 +314,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Conn<IO> {
         }
         loop {
             let frame = tokio::select! {
+                biased;
                 frame = body.frame() => frame,
                 () = watch_eof(&mut self.io, &mut self.buf) => return false,
             };
