@@ -146,18 +146,21 @@ impl HttpUpstream {
         let host = target.authority().as_str();
         let retry_silent_close = is_idempotent(&req.method);
         loop {
-            let (mut conn, fresh) = match self.pool.checkout(target.is_https(), target.authority())
-            {
-                Some(conn) => (conn, false),
-                None => {
-                    // Boxed with its timer: the connector's future (TLS included) and
-                    // a tokio `Sleep` are large, and held inline they would be copied
-                    // with every call's future, connecting or not.
-                    let connect = self.connect(target.uri(), target, at);
-                    let conn = Box::pin(tokio::time::timeout_at(at, connect)).await;
-                    (conn.map_err(|_| timed_out())??, true)
-                }
-            };
+            let (mut conn, fresh) =
+                match self
+                    .pool
+                    .checkout(target.is_https(), target.authority(), now)
+                {
+                    Some(conn) => (conn, false),
+                    None => {
+                        // Boxed with its timer: the connector's future (TLS included) and
+                        // a tokio `Sleep` are large, and held inline they would be copied
+                        // with every call's future, connecting or not.
+                        let connect = self.connect(target.uri(), target, at);
+                        let conn = Box::pin(tokio::time::timeout_at(at, connect)).await;
+                        (conn.map_err(|_| timed_out())??, true)
+                    }
+                };
             let exchanged = {
                 let Conn { io, buf, timer } = &mut conn;
                 let exchange = std::pin::pin!(h1::exchange(&mut **io, buf, &req, host, max_body));

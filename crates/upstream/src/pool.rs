@@ -8,9 +8,11 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http::uri::Authority;
+// tokio's clock, the one calls read: a call hands its own reading to `checkout`.
+use tokio::time::Instant;
 
 use crate::client::Conn;
 
@@ -62,13 +64,19 @@ impl Pool {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The most recently used live connection to the origin, if any.
+    /// The most recently used live connection to the origin, if any, idle for no
+    /// longer than the idle timeout at `now` (the call's own clock reading: one
+    /// fewer per call).
     ///
     /// The caller still has to wait for it to be ready; a connection the peer
     /// closed since it was checked here fails that wait, and the caller then
     /// asks again.
-    pub(crate) fn checkout(&self, https: bool, authority: &Authority) -> Option<Conn> {
-        let now = Instant::now();
+    pub(crate) fn checkout(
+        &self,
+        https: bool,
+        authority: &Authority,
+        now: Instant,
+    ) -> Option<Conn> {
         let mut state = self.lock();
         let origin = state.origins.iter_mut().find(|o| o.is(https, authority))?;
         while let Some(mut idle) = origin.idle.pop() {
