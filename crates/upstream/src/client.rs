@@ -162,8 +162,14 @@ impl HttpUpstream {
                     }
                 };
             let exchanged = {
-                let Conn { io, buf, timer } = &mut conn;
-                let exchange = std::pin::pin!(h1::exchange(&mut **io, buf, &req, host, max_body));
+                let Conn {
+                    io,
+                    buf,
+                    head,
+                    timer,
+                } = &mut conn;
+                let exchange =
+                    std::pin::pin!(h1::exchange(&mut **io, buf, head, &req, host, max_body));
                 timer.run(at, exchange).await
             };
             // On a timeout the connection is dropped, half-read, instead of pooled.
@@ -200,6 +206,7 @@ impl HttpUpstream {
         Ok(Conn {
             io: Box::new(TokioIo::new(io)),
             buf: BytesMut::with_capacity(8192),
+            head: Vec::new(),
             timer: Timer::new(at),
         })
     }
@@ -211,6 +218,8 @@ pub(crate) struct Conn {
     /// pool on every call.
     io: Box<TokioIo<MaybeHttpsStream<TokioIo<TcpStream>>>>,
     buf: BytesMut,
+    /// The request head being written, reused from one exchange to the next.
+    head: Vec<u8>,
     /// Times every exchange on this connection.
     timer: Timer,
 }

@@ -27,6 +27,8 @@ const MAX_HEADERS: usize = 100;
 const FEW_HEADERS: usize = 16;
 /// Request bodies up to this size are sent in the same write as the head.
 const INLINE_BODY: usize = 64 * 1024;
+/// A connection's request buffer keeps at most this much memory between exchanges.
+const KEPT_HEAD_BUFFER: usize = 8 * 1024;
 /// Largest response head accepted, in bytes.
 const MAX_HEAD: usize = 64 * 1024;
 
@@ -55,22 +57,27 @@ pub(crate) struct Exchanged {
 pub(crate) async fn exchange<Io: AsyncRead + AsyncWrite + Unpin>(
     io: &mut Io,
     buf: &mut BytesMut,
+    head: &mut Vec<u8>,
     req: &UpstreamRequest,
     host: &str,
     max_body: usize,
 ) -> Result<Exchanged, Failure> {
-    let mut head = encode_request(req, &req.target, host);
+    encode_request(head, req, &req.target, host);
     let body = &req.body;
     // One write (one system call, one packet) unless the body is big enough that
     // copying it costs more than a second write.
     if body.len() <= INLINE_BODY {
         head.extend_from_slice(body);
-        io.write_all(&head).await.map_err(Failure::Write)?;
+        io.write_all(head).await.map_err(Failure::Write)?;
     } else {
-        io.write_all(&head).await.map_err(Failure::Write)?;
+        io.write_all(head).await.map_err(Failure::Write)?;
         io.write_all(body).await.map_err(Failure::Write)?;
     }
     io.flush().await.map_err(Failure::Write)?;
+    // A big inline body does not keep its memory on an idle pooled connection.
+    if head.capacity() > KEPT_HEAD_BUFFER {
+        *head = Vec::new();
+    }
 
     let (status, version, headers, delimiting) = loop {
         let parsed = read_head(io, buf).await?;
@@ -108,9 +115,11 @@ pub(crate) async fn exchange<Io: AsyncRead + AsyncWrite + Unpin>(
     Ok(Exchanged { response, reusable })
 }
 
-fn encode_request(req: &UpstreamRequest, path: &str, host: &str) -> Vec<u8> {
+/// Writes the request head into `out` (the connection's buffer), cleared first.
+fn encode_request(out: &mut Vec<u8>, req: &UpstreamRequest, path: &str, host: &str) {
     let body = &req.body;
-    let mut out = Vec::with_capacity(256 + path.len() + body.len().min(INLINE_BODY));
+    out.clear();
+    out.reserve(256 + path.len() + body.len().min(INLINE_BODY));
     out.extend_from_slice(req.method.as_str().as_bytes());
     out.push(b' ');
     out.extend_from_slice(path.as_bytes());
@@ -141,7 +150,6 @@ fn encode_request(req: &UpstreamRequest, path: &str, host: &str) -> Vec<u8> {
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
-    out
 }
 
 /// Reads until a whole response head is buffered, then parses and consumes it.

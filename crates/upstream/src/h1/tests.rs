@@ -21,28 +21,43 @@ fn framing_headers_follow_the_body() {
     r.headers
         .insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
     r.headers.insert("x-k", HeaderValue::from_static("v"));
-    let head = String::from_utf8(encode_request(&r, "/p?q=1", "h:81")).unwrap();
+    let head = String::from_utf8(encode(&r, "/p?q=1", "h:81")).unwrap();
     assert_eq!(
         head,
         "POST /p?q=1 HTTP/1.1\r\nhost: h:81\r\nx-k: v\r\ncontent-length: 3\r\n\r\n"
     );
-    let head = String::from_utf8(encode_request(&req(Method::POST, b""), "/", "h")).unwrap();
+    let head = String::from_utf8(encode(&req(Method::POST, b""), "/", "h")).unwrap();
     assert!(head.contains("content-length: 0\r\n"), "{head}");
-    let head = String::from_utf8(encode_request(&req(Method::GET, b""), "/", "h")).unwrap();
+    let head = String::from_utf8(encode(&req(Method::GET, b""), "/", "h")).unwrap();
     assert!(!head.contains("content-length"), "{head}");
     let mut r = req(Method::GET, b"");
     r.headers.insert(HOST, HeaderValue::from_static("other"));
-    let head = String::from_utf8(encode_request(&r, "/", "h")).unwrap();
+    let head = String::from_utf8(encode(&r, "/", "h")).unwrap();
     assert_eq!(head, "GET / HTTP/1.1\r\nhost: other\r\n\r\n");
 }
 
 /// Runs one exchange against canned response bytes.
+/// The request head `encode_request` writes.
+fn encode(req: &UpstreamRequest, path: &str, host: &str) -> Vec<u8> {
+    let mut out = b"left from the last exchange".to_vec();
+    encode_request(&mut out, req, path, host);
+    out
+}
+
 async fn answer(method: Method, bytes: &'static [u8]) -> Result<Exchanged, Failure> {
     let (mut client, mut server) = tokio::io::duplex(1 << 16);
     server.write_all(bytes).await.unwrap();
     drop(server.shutdown().await);
     let mut buf = BytesMut::new();
-    exchange(&mut client, &mut buf, &req(method, b""), "h", 1024).await
+    exchange(
+        &mut client,
+        &mut buf,
+        &mut Vec::new(),
+        &req(method, b""),
+        "h",
+        1024,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -110,6 +125,24 @@ async fn bodies_are_framed_as_rfc_9112_says() {
 }
 
 #[tokio::test]
+async fn an_inline_body_does_not_stay_in_the_connections_buffer() {
+    let (mut client, mut server) = tokio::io::duplex(1 << 17);
+    server
+        .write_all(b"HTTP/1.1 204 No Content\r\n\r\n")
+        .await
+        .unwrap();
+    let mut r = req(Method::PUT, b"");
+    let mut scratch = Vec::new();
+    r.body = Bytes::from(vec![b'x'; KEPT_HEAD_BUFFER]);
+    let done = exchange(&mut client, &mut BytesMut::new(), &mut scratch, &r, "h", 10).await;
+    assert!(done.is_ok_and(|d| d.reusable));
+    assert_eq!(scratch.capacity(), 0);
+    let mut sent = vec![0u8; 1 << 17];
+    let n = server.read(&mut sent).await.unwrap();
+    assert!(n > KEPT_HEAD_BUFFER && sent[..n].ends_with(b"xxxx"), "{n}");
+}
+
+#[tokio::test]
 async fn big_bodies_go_after_the_head() {
     let body = Bytes::from(vec![b'x'; INLINE_BODY + 10]);
     let (mut client, mut server) = tokio::io::duplex(4096);
@@ -132,7 +165,15 @@ async fn big_bodies_go_after_the_head() {
     let mut r = req(Method::PUT, b"");
     r.body = body;
     r.target = "/big".into();
-    let done = exchange(&mut client, &mut BytesMut::new(), &r, "h", 10).await;
+    let done = exchange(
+        &mut client,
+        &mut BytesMut::new(),
+        &mut Vec::new(),
+        &r,
+        "h",
+        10,
+    )
+    .await;
     assert_eq!(
         done.ok().map(|d| d.response.status()),
         Some(StatusCode::NO_CONTENT)
