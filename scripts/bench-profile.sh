@@ -168,8 +168,9 @@ stop_pid "$GW_PID"
 [[ -s $OUT ]] || die "callgrind wrote nothing ($TMP/gateway-prof.err)"
 
 TOTAL=$(awk '/^totals:/ { t = $2 } /^summary:/ { s = $2 } END { print (t ? t : s) + 0 }' "$OUT")
-# Calls into the allocator: `calls=` lines under a cfn= naming Rust's allocation entry
-# points (jemalloc behind them) or C's malloc/realloc/calloc (names are compressed:
+# Calls into the allocator: `calls=` lines under a cfn= naming jemalloc's entry points
+# (what Rust's allocation shims call; with LTO the shims are inlined into their callers,
+# so they are not what is counted) or C's malloc/realloc/calloc (names are compressed:
 # "(id) name" the first time, "(id)" after).
 ALLOCS=$(awk '
   /^c?fn=/ {
@@ -182,7 +183,7 @@ ALLOCS=$(awk '
     if ($0 ~ /^fn=/) cur = ""
     next
   }
-  /^calls=/ { split($1, a, "="); if (cur ~ /^(__rustc::__rust_(alloc|alloc_zeroed|realloc)|malloc|realloc|calloc)$/) n += a[2]; next }
+  /^calls=/ { split($1, a, "="); if (cur ~ /^(_rjem_(malloc|mallocx|calloc|realloc|rallocx)|malloc|realloc|calloc)$/) n += a[2]; next }
   END { print n + 0 }' "$OUT")
 
 echo
