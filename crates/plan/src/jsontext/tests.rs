@@ -1,6 +1,6 @@
 //! `jsontext` against serde_json: same verdicts, same values, same escaping.
 
-use super::string::first_stop;
+use super::string::{chunk_stops, first_stop};
 use super::*;
 
 /// Copies of `seed` with one to three bytes replaced by bytes of `alphabet` (and, when
@@ -147,9 +147,25 @@ fn first_stop_finds_the_first_in_every_lane() {
 }
 
 #[test]
+fn chunk_stops_marks_every_stop_in_every_lane() {
+    for v in 0..=255u8 {
+        for k in 0..16 {
+            for filler in [b'a', b' ', 0x7f, b'~'] {
+                let mut lanes = [filler; 16];
+                lanes[k] = v;
+                let is_stop = v < 0x20 || v == b'"' || v == b'\\' || v >= 0x80;
+                let want = if is_stop { 1 << k } else { 0 };
+                assert_eq!(chunk_stops(lanes), want, "{lanes:?}");
+            }
+        }
+    }
+}
+
+#[test]
 fn strings_of_every_length_round_trip() {
-    // Stops at every offset, across word boundaries and in the byte-wise tail.
-    for len in 0..24 {
+    // Stops at every offset: in a first or second chunk, in the word after the chunks,
+    // and in the byte-wise tail.
+    for len in 0..48 {
         for at in 0..=len {
             for stop in ["\\\"", "\\\\", "\\n", "\\u00e9", "é", "€"] {
                 let mut s = "a".repeat(len);
@@ -161,8 +177,11 @@ fn strings_of_every_length_round_trip() {
                     p.escaped,
                     serde_json::to_string(&doc).unwrap().trim_matches('"')
                 );
-                let raw = format!("[\"{}\u{1}\"]", "a".repeat(len));
+                let mut raw = "a".repeat(len);
+                raw.insert(at, '\u{1}');
+                let raw = format!("[\"{raw}\"]");
                 assert!(prepare(&raw).is_none(), "accepted {raw:?}");
+                assert!(!is_json(raw.as_bytes()), "accepted {raw:?}");
             }
         }
     }
