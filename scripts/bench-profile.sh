@@ -21,6 +21,8 @@
 #   --warmup    requests before measuring (default 200)
 #   --connections  concurrent connections of the load generator (default 1)
 #   --keep      keep the temp dir (callgrind.out for callgrind_annotate / kcachegrind)
+# Environment: BENCH_CALLGRIND_ARGS, more valgrind options (e.g. --branch-sim=yes: the
+#   simulated branch mispredictions, per function with callgrind_annotate --show=Bcm).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -71,7 +73,8 @@ write_mcp_args
 OUT="$TMP/callgrind.out"
 start_stub prof
 [[ $TOOL == callgrind ]] \
-  && GATEWAY_WRAPPER=(valgrind --tool=callgrind --instr-atstart=no "--callgrind-out-file=$OUT")
+  && GATEWAY_WRAPPER=(valgrind --tool=callgrind --instr-atstart=no "--callgrind-out-file=$OUT"
+    ${BENCH_CALLGRIND_ARGS:-})
 start_gateway prof "$SEED_COPY"
 log "gateway (pid $GW_PID) starting${GATEWAY_WRAPPER[*]:+ under callgrind}"
 gateway_ready prof 120000 >/dev/null
