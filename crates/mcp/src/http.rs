@@ -14,6 +14,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::stream;
 use http::header::{self, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
+use http::request::Parts;
 use http::{HeaderMap, Method, StatusCode};
 use naftiko_plan::BodyError;
 use serde_json::value::RawValue;
@@ -67,13 +68,16 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
     fn call(&self, req: http::Request<B>) -> Self::Future {
-        let app = self.0.clone();
-        Box::pin(async move {
-            Ok(match req.uri().path() {
-                "/" | "/mcp" => handle(app, req).await,
-                _ => StatusCode::NOT_FOUND.into_response(),
-            })
-        })
+        if !matches!(req.uri().path(), "/" | "/mcp") {
+            return Box::pin(std::future::ready(
+                Ok(StatusCode::NOT_FOUND.into_response()),
+            ));
+        }
+        // The request is taken apart here, not in the future: a future keeps room for its
+        // arguments for as long as it lives, and this one is boxed (copied whole) and
+        // touched on every poll, so every byte of it costs on every call.
+        let (parts, body) = req.into_parts();
+        Box::pin(handle(self.0.clone(), parts, body))
     }
 }
 
@@ -108,15 +112,14 @@ struct App {
     notifier: Notifier,
 }
 
-async fn handle<B>(app: Arc<App>, req: http::Request<B>) -> Response
+async fn handle<B>(app: Arc<App>, parts: Parts, body: B) -> Result<Response, Infallible>
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,
 {
-    let (parts, body) = req.into_parts();
     let origin = match app.guard.check(&parts.headers) {
         Ok(o) => o,
-        Err(e) => return e.into_response(),
+        Err(e) => return Ok(e.into_response()),
     };
     let h = &parts.headers;
     let result = match parts.method {
@@ -137,7 +140,7 @@ where
         );
         headers.append(header::VARY, HeaderValue::from_static("origin"));
     }
-    resp
+    Ok(resp)
 }
 
 fn preflight(h: &HeaderMap) -> Response {
@@ -269,8 +272,9 @@ impl App {
             // 2026-07-28 requests carry their context and have no session; a legacy server
             // must still answer the `server/discover` probe quickly.
             Kind::Request { id, method, params } if modern || method == "server/discover" => {
-                self.post_stateless(h, version, catalog, id, method, params)
-                    .await
+                // Boxed: the 2026-07-28 path's future is the biggest here, and would
+                // otherwise size every session call's future.
+                Box::pin(self.post_stateless(h, version, catalog, id, method, params)).await
             }
             Kind::Request { id, method, params } => {
                 let session = self.session(h)?;

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
+use http::request::Parts;
 use http::{HeaderValue, Method, StatusCode, header};
 use naftiko_plan::BodyError;
 use naftiko_plan::{Answer, AnswerBody};
@@ -69,12 +71,14 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
     fn call(&self, req: http::Request<B>) -> Self::Future {
-        let shared = self.0.clone();
-        Box::pin(async move { Ok(handle(shared, req).await) })
+        // Taken apart here, not in the future: a future keeps room for its arguments for
+        // as long as it lives, and this one is boxed (copied whole) on every request.
+        let (parts, body) = req.into_parts();
+        Box::pin(handle(self.0.clone(), parts, body).map(Ok))
     }
 }
 
-async fn handle<B>(s: Shared, req: http::Request<B>) -> Response
+async fn handle<B>(s: Shared, parts: Parts, body: B) -> Response
 where
     B: http_body::Body<Data = bytes::Bytes>,
 {
@@ -85,7 +89,6 @@ where
             "this listener is shutting down",
         );
     };
-    let (parts, body) = req.into_parts();
     let path = parts.uri.path();
     let Some((resource, params)) = routes.find(path) else {
         return problem(
