@@ -112,35 +112,45 @@ struct App {
     notifier: Notifier,
 }
 
-async fn handle<B>(app: Arc<App>, parts: Parts, body: B) -> Result<Response, Infallible>
+#[allow(clippy::manual_async_fn)] // Written out on purpose: see the comment inside.
+fn handle<B>(
+    app: Arc<App>,
+    parts: Parts,
+    body: B,
+) -> impl Future<Output = Result<Response, Infallible>> + Send
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,
 {
-    let origin = match app.guard.check(&parts.headers) {
-        Ok(o) => o,
-        Err(e) => return Ok(e.into_response()),
-    };
-    let h = &parts.headers;
-    let result = match parts.method {
-        Method::POST => app.post(h, body).await,
-        Method::GET => app.get(h),
-        Method::DELETE => app.delete(h),
-        Method::OPTIONS => Ok(preflight(h)),
-        _ => Err(HttpError::MethodNotAllowed),
-    };
-    let mut resp = result.unwrap_or_else(IntoResponse::into_response);
-    if let Some(origin) = origin {
-        // Browser clients (e.g. the Inspector in direct mode) need CORS to read answers.
-        let headers = resp.headers_mut();
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("mcp-session-id, mcp-protocol-version"),
-        );
-        headers.append(header::VARY, HeaderValue::from_static("origin"));
+    // A plain fn returning an async block, not an `async fn`: an async fn keeps its
+    // arguments twice in its future (as arguments and as locals, rust-lang/rust#62958),
+    // and this future is boxed, copied whole, on every request.
+    async move {
+        let origin = match app.guard.check(&parts.headers) {
+            Ok(o) => o,
+            Err(e) => return Ok(e.into_response()),
+        };
+        let h = &parts.headers;
+        let result = match parts.method {
+            Method::POST => app.post(h, body).await,
+            Method::GET => app.get(h),
+            Method::DELETE => app.delete(h),
+            Method::OPTIONS => Ok(preflight(h)),
+            _ => Err(HttpError::MethodNotAllowed),
+        };
+        let mut resp = result.unwrap_or_else(IntoResponse::into_response);
+        if let Some(origin) = origin {
+            // Browser clients (e.g. the Inspector in direct mode) need CORS to read answers.
+            let headers = resp.headers_mut();
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            headers.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static("mcp-session-id, mcp-protocol-version"),
+            );
+            headers.append(header::VARY, HeaderValue::from_static("origin"));
+        }
+        Ok(resp)
     }
-    Ok(resp)
 }
 
 fn preflight(h: &HeaderMap) -> Response {

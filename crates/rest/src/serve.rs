@@ -78,70 +78,76 @@ where
     }
 }
 
-async fn handle<B>(s: Shared, parts: Parts, body: B) -> Response
+#[allow(clippy::manual_async_fn)] // Written out on purpose: see the comment inside.
+fn handle<B>(s: Shared, parts: Parts, body: B) -> impl Future<Output = Response>
 where
     B: http_body::Body<Data = bytes::Bytes>,
 {
-    let Some(routes) = s.source.routes() else {
-        return problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "shutting_down",
-            "this listener is shutting down",
-        );
-    };
-    let path = parts.uri.path();
-    let Some((resource, params)) = routes.find(path) else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            &format!("no resource at '{path}'"),
-        );
-    };
-    let head = parts.method == Method::HEAD;
-    let method = if head { &Method::GET } else { &parts.method };
-    let Some((_, unit)) = resource.operations.iter().find(|(m, _)| m == method) else {
-        let mut resp = problem(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            &format!(
-                "'{path}' does not support {}; allowed: {}",
-                parts.method, resource.allow
-            ),
-        );
-        if let Ok(v) = HeaderValue::from_str(&resource.allow) {
-            resp.headers_mut().insert(header::ALLOW, v);
-        }
-        return resp;
-    };
-    let bytes = match naftiko_plan::read_body(body, s.config.max_body).await {
-        Ok(bytes) => bytes,
-        Err(BodyError::TooLarge) => {
+    // A plain fn returning an async block, not an `async fn`: an async fn keeps its
+    // arguments twice in its future (as arguments and as locals, rust-lang/rust#62958),
+    // and this future is boxed, copied whole, on every request.
+    async move {
+        let Some(routes) = s.source.routes() else {
             return problem(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                &format!("request body exceeds {} bytes", s.config.max_body),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting_down",
+                "this listener is shutting down",
             );
-        }
-        Err(BodyError::Unreadable) => {
+        };
+        let path = parts.uri.path();
+        let Some((resource, params)) = routes.find(path) else {
             return problem(
-                StatusCode::BAD_REQUEST,
-                "body_unreadable",
-                "the request body could not be read",
+                StatusCode::NOT_FOUND,
+                "not_found",
+                &format!("no resource at '{path}'"),
             );
+        };
+        let head = parts.method == Method::HEAD;
+        let method = if head { &Method::GET } else { &parts.method };
+        let Some((_, unit)) = resource.operations.iter().find(|(m, _)| m == method) else {
+            let mut resp = problem(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                &format!(
+                    "'{path}' does not support {}; allowed: {}",
+                    parts.method, resource.allow
+                ),
+            );
+            if let Ok(v) = HeaderValue::from_str(&resource.allow) {
+                resp.headers_mut().insert(header::ALLOW, v);
+            }
+            return resp;
+        };
+        let bytes = match naftiko_plan::read_body(body, s.config.max_body).await {
+            Ok(bytes) => bytes,
+            Err(BodyError::TooLarge) => {
+                return problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    &format!("request body exceeds {} bytes", s.config.max_body),
+                );
+            }
+            Err(BodyError::Unreadable) => {
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    "body_unreadable",
+                    "the request body could not be read",
+                );
+            }
+        };
+        let args = match RestArgs::new(params, parts.uri.query(), &parts.headers, bytes) {
+            Ok(a) => a,
+            Err(e) => return invoke_error(&unit.name, &e),
+        };
+        let mut resp = match unit.invoke(&args).await {
+            Ok(answer) => respond(answer),
+            Err(e) => invoke_error(&unit.name, &e),
+        };
+        if head {
+            *resp.body_mut() = Body::empty();
         }
-    };
-    let args = match RestArgs::new(params, parts.uri.query(), &parts.headers, bytes) {
-        Ok(a) => a,
-        Err(e) => return invoke_error(&unit.name, &e),
-    };
-    let mut resp = match unit.invoke(&args).await {
-        Ok(answer) => respond(answer),
-        Err(e) => invoke_error(&unit.name, &e),
-    };
-    if head {
-        *resp.body_mut() = Body::empty();
+        resp
     }
-    resp
 }
 
 fn respond(a: Answer) -> Response {

@@ -134,7 +134,9 @@ impl HttpUpstream {
     /// the connection's own [`Timer`].
     async fn call(
         &self,
-        req: UpstreamRequest,
+        // Borrowed: an async fn keeps an owned argument twice in its future
+        // (rust-lang/rust#62958), and the request is the biggest thing it has.
+        req: &UpstreamRequest,
         max_body: usize,
         target: &Origin,
         timeout: Duration,
@@ -169,7 +171,7 @@ impl HttpUpstream {
                     timer,
                 } = &mut conn;
                 let exchange =
-                    std::pin::pin!(h1::exchange(&mut **io, buf, head, &req, host, max_body));
+                    std::pin::pin!(h1::exchange(&mut **io, buf, head, req, host, max_body));
                 timer.run(at, exchange).await
             };
             // On a timeout the connection is dropped, half-read, instead of pooled.
@@ -273,8 +275,7 @@ impl Upstream for HttpUpstream {
                     reason: "CONNECT is not supported".to_owned(),
                 });
             }
-            let origin = req.origin.clone();
-            let result = self.call(req, max_body, &origin, timeout).await;
+            let result = self.call(&req, max_body, &req.origin, timeout).await;
             if let Err(e) = &result {
                 tracing::debug!(kind = e.kind(), error = %e, "upstream call failed");
             }
