@@ -22,7 +22,9 @@
 #   --connections  concurrent connections of the load generator (default 1)
 #   --keep      keep the temp dir (callgrind.out for callgrind_annotate / kcachegrind)
 # Environment: BENCH_CALLGRIND_ARGS, more valgrind options (e.g. --branch-sim=yes: the
-#   simulated branch mispredictions, per function with callgrind_annotate --show=Bcm).
+#   simulated branch mispredictions, per function with callgrind_annotate --show=Bcm);
+#   BENCH_PERF_EVENTS, what --perf records (default `-e cpu-clock -F 20000`; e.g.
+#   `-e sched:sched_switch`: where in the gateway the stub preempts it, from the stacks).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,7 +49,7 @@ while [[ $# -gt 0 ]]; do
     --keep) KEEP=1 ;;
     --strace) TOOL=strace ;;
     --perf) TOOL=perf ;;
-    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     rest-get|rest-post|mcp-get|mcp-create) ROW_NAME=$1 ;;
     *) echo "bench-profile: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -139,7 +141,8 @@ if [[ $TOOL == strace ]]; then
 fi
 
 if [[ $TOOL == perf ]]; then
-  start perf "$LOADGEN_CPU" perf record -q -e cpu-clock -F 20000 -g -o "$TMP/perf.data" -p "$GW_PID"
+  # shellcheck disable=SC2086 # options, split on purpose
+  start perf "$LOADGEN_CPU" perf record -q ${BENCH_PERF_EVENTS:--e cpu-clock -F 20000} -g -o "$TMP/perf.data" -p "$GW_PID"
   PERF_PID=$BG_PID
   sleep 0.5
   read -r gwv0 gwn0 < <(switches "$GW_PID")

@@ -110,6 +110,11 @@ pub struct Member<'a> {
     pub value: &'a str,
     /// The key, escapes resolved (once, when it was listed).
     name: Cow<'a, str>,
+    /// While its value is read: whether the members of the value are asked about
+    /// ([`Listing::Members`]), and the member listed around it (the stack of members
+    /// being read is linked through the list, so that listing allocates only the list).
+    open_inside: bool,
+    outer: Option<usize>,
 }
 
 impl<'a> Member<'a> {
@@ -176,19 +181,10 @@ pub fn members<'a>(src: &'a str, keep: Keep<'_>) -> Option<Vec<Member<'a>>> {
         keep,
         // Room for what a JSON-RPC request lists, so that it is never regrown.
         members: Vec::with_capacity(16),
-        open: Vec::with_capacity(8),
+        innermost: None,
     };
     document::<_, false>(src.as_bytes(), &mut [], 0, MAX_DEPTH, &mut record)?;
-    let mut listed = Vec::with_capacity(record.members.len());
-    for m in record.members {
-        listed.push(Member {
-            depth: m.depth,
-            raw_key: src.get(m.key.0..m.key.1)?,
-            value: src.get(m.value.0..m.value.1)?,
-            name: m.name,
-        });
-    }
-    Some(listed)
+    Some(record.members)
 }
 
 /// Undoes [`escape_into`]'s escaping: drops the backslash before every `"` and `\\`;
@@ -206,54 +202,46 @@ pub fn unescape(escaped: &[u8]) -> Option<Vec<u8>> {
 struct Record<'s, 'k> {
     text: &'s str,
     keep: Keep<'k>,
-    members: Vec<Span<'s>>,
-    /// Indexes in `members` of those whose value is being read, innermost last.
-    open: Vec<usize>,
-}
-
-/// Where a member is: its key with the quotes, its value, and how deep its object is.
-#[derive(Debug, Clone)]
-struct Span<'s> {
-    depth: u32,
-    /// Whether the members of its value are asked about ([`Listing::Members`]).
-    open_inside: bool,
-    key: (usize, usize),
-    /// The key, escapes resolved.
-    name: Cow<'s, str>,
-    value: (usize, usize),
+    members: Vec<Member<'s>>,
+    /// Index in `members` of the innermost member whose value is being read.
+    innermost: Option<usize>,
 }
 
 impl Visit for Record<'_, '_> {
     fn key(&mut self, depth: u32, key: (usize, usize), at: usize) -> bool {
         // Only the members of the document and of listed objects are asked about.
-        let parent = match self.open.last().and_then(|&k| self.members.get(k)) {
+        let parent = match self.innermost.and_then(|k| self.members.get(k)) {
             // The object is the value of the innermost member listed (not in an array).
             Some(p) if p.depth + 1 == depth && p.open_inside => Some(p.name.clone()),
             _ if depth == 1 => None,
             _ => return true,
         };
-        let name = unquote(self.text.get(key.0..key.1).unwrap_or_default());
+        let raw_key = self.text.get(key.0..key.1).unwrap_or_default();
+        let name = unquote(raw_key);
         let listing = (self.keep)(depth, parent.as_deref(), &name);
         if listing != Listing::Skip {
-            self.open.push(self.members.len());
-            self.members.push(Span {
+            self.members.push(Member {
                 depth,
-                open_inside: listing == Listing::Members,
-                key,
+                raw_key,
+                // Empty where the value starts, until it ends.
+                value: self.text.get(at..at).unwrap_or_default(),
                 name,
-                value: (at, at),
+                open_inside: listing == Listing::Members,
+                outer: self.innermost,
             });
+            self.innermost = Some(self.members.len() - 1);
         }
         listing != Listing::Members
     }
 
     fn member_ends(&mut self, depth: u32, end: usize) {
-        if let Some(&k) = self.open.last()
+        if let Some(k) = self.innermost
             && let Some(m) = self.members.get_mut(k)
             && m.depth == depth
         {
-            m.value.1 = end;
-            self.open.pop();
+            let start = (m.value.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize);
+            m.value = self.text.get(start..end).unwrap_or_default();
+            self.innermost = m.outer;
         }
     }
 }

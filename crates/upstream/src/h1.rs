@@ -19,6 +19,7 @@ use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use crate::request::UpstreamRequest;
 use framing::{Delimiting, Framing};
 
+mod batch;
 mod framing;
 
 /// Most response header fields accepted.
@@ -63,6 +64,8 @@ pub(crate) async fn exchange<Io: AsyncRead + AsyncWrite + Unpin>(
     max_body: usize,
 ) -> Result<Exchanged, Failure> {
     encode_request(head, req, &req.target, host);
+    // Written once the other ready tasks have run: see `batch`.
+    batch::AfterReadyTasks::default().await;
     let body = &req.body;
     // One write (one system call, one packet) unless the body is big enough that
     // copying it costs more than a second write.

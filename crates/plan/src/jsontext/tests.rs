@@ -378,7 +378,10 @@ fn members_lists_only_what_keep_asks_for() {
     let big = format!("{{{}\"id\":1}}", r#""a":1,"#.repeat(1_000_000));
     let all = members(&big, &keep).unwrap();
     assert_eq!(all.len(), 1);
-    assert!(all.capacity() < 16);
+    assert!(
+        all.capacity() <= 16,
+        "the room made for a request, not grown"
+    );
 }
 
 #[test]

@@ -254,3 +254,94 @@ fn response_heads_keep_every_field_as_sent() {
         Err(Failure::Protocol(_))
     ));
 }
+
+/// A pipe end that notes its writes in a shared log.
+struct Logged {
+    io: tokio::io::DuplexStream,
+    name: &'static str,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl AsyncRead for Logged {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Logged {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        this.log
+            .lock()
+            .unwrap()
+            .push(format!("write {}", this.name));
+        std::pin::Pin::new(&mut this.io).poll_write(cx, data)
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
+/// Exchanges started by tasks that are ready in the same turn of the runtime write their
+/// requests after all of them have started (see `batch`), so that an upstream sharing
+/// the core is woken once for the lot instead of once per request.
+#[tokio::test(flavor = "current_thread")]
+async fn requests_ready_together_are_written_together() {
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for name in ["a", "b", "c"] {
+        let (client, mut server) = tokio::io::duplex(1 << 16);
+        server
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi")
+            .await
+            .unwrap();
+        let log = std::sync::Arc::clone(&log);
+        tasks.push(tokio::spawn(async move {
+            log.lock().unwrap().push(format!("start {name}"));
+            let mut io = Logged {
+                io: client,
+                name,
+                log,
+            };
+            let done = exchange(
+                &mut io,
+                &mut BytesMut::new(),
+                &mut Vec::new(),
+                &req(Method::GET, b""),
+                "h",
+                1024,
+            )
+            .await;
+            drop(server);
+            done.map(|e| e.response.into_body())
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap(), &b"hi"[..]);
+    }
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            "start a", "start b", "start c", "write a", "write b", "write c"
+        ]
+    );
+}

@@ -124,9 +124,8 @@ fn content_length(value: &[u8]) -> Option<usize> {
 impl Plain {
     /// The request, borrowing header values and the target from `head`; `None` if
     /// the target or a field is not valid for `http` (hyper then answers it).
-    /// `names` are the field names this connection has seen (most clients send the
-    /// same ones on every request): found there, a name is neither parsed again nor,
-    /// when not a standard one, allocated again.
+    /// `names` are the field names of this connection's last request (most clients
+    /// send the same ones on every request, see [`known_name`]).
     pub(super) fn request(
         &self,
         fields: &Fields,
@@ -140,8 +139,8 @@ impl Plain {
         let slice = |at, len| head.get(range(at, len)).map(|s| head.slice_ref(s));
         let uri = Uri::from_maybe_shared(slice(self.target.0, self.target.1)?).ok()?;
         let mut headers = HeaderMap::with_capacity(fields.len());
-        for &(n, nl, v, vl) in fields {
-            let name = known_name(names, head.get(range(n, nl))?)?;
+        for (k, &(n, nl, v, vl)) in fields.iter().enumerate() {
+            let name = known_name(names, k, head.get(range(n, nl))?)?;
             let value = HeaderValue::from_maybe_shared(slice(v, vl)?).ok()?;
             headers.append(name, value);
         }
@@ -157,15 +156,24 @@ impl Plain {
 /// Most field names a connection remembers.
 const KNOWN_NAMES: usize = 16;
 
-fn known_name(names: &mut Vec<HeaderName>, raw: &[u8]) -> Option<HeaderName> {
-    if let Some(known) = names
-        .iter()
-        .find(|n| n.as_str().len() == raw.len() && n.as_str().as_bytes().eq_ignore_ascii_case(raw))
-    {
+/// The name of the `k`-th field of a request, `raw` as sent. `names` holds the names of
+/// the connection's last request by position: clients send the same fields in the same
+/// order, so one comparison usually finds it; otherwise any position will do, and only a
+/// name new to the connection is parsed (and, when not a standard one, allocated).
+fn known_name(names: &mut Vec<HeaderName>, k: usize, raw: &[u8]) -> Option<HeaderName> {
+    let same = |n: &HeaderName| {
+        n.as_str().len() == raw.len() && n.as_str().as_bytes().eq_ignore_ascii_case(raw)
+    };
+    if let Some(known) = names.get(k).filter(|n| same(n)) {
         return Some(known.clone());
     }
-    let name = HeaderName::from_bytes(raw).ok()?;
-    if names.len() < KNOWN_NAMES {
+    let name = match names.iter().find(|n| same(n)) {
+        Some(known) => known.clone(),
+        None => HeaderName::from_bytes(raw).ok()?,
+    };
+    if let Some(slot) = names.get_mut(k) {
+        *slot = name.clone();
+    } else if names.len() < KNOWN_NAMES {
         names.push(name.clone());
     }
     Some(name)

@@ -145,13 +145,26 @@ fn names_seen_before_are_reused_whatever_their_case() {
         let req = p.request(&fields, &mut names, &head, Bytes::new()).unwrap();
         assert!(req.headers().contains_key("mcp-session-id"));
     }
-    let names: Vec<_> = names.iter().map(HeaderName::as_str).collect();
-    assert_eq!(names, ["mcp-session-id", "accept", "mcp-session"]);
+    let listed = |names: &[HeaderName]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    assert_eq!(listed(&names), ["mcp-session-id", "accept", "mcp-session"]);
+    // Another order: names are found at any position, and kept by their new one.
+    let raw = "GET / HTTP/1.1\r\nAccept: z\r\nX-New: 1\r\nMCP-SESSION-ID: d\r\n\r\n";
+    let (p, fields) = plain(raw);
+    let head = Bytes::copy_from_slice(&raw.as_bytes()[..p.head_len]);
+    let req = p.request(&fields, &mut names, &head, Bytes::new()).unwrap();
+    assert_eq!(req.headers()["mcp-session-id"], "d");
+    assert_eq!(req.headers()["x-new"], "1");
+    assert_eq!(listed(&names), ["accept", "x-new", "mcp-session-id"]);
     let mut full: Vec<_> = (0..KNOWN_NAMES)
         .map(|i| HeaderName::from_bytes(format!("x-{i}").as_bytes()).unwrap())
         .collect();
-    assert_eq!(known_name(&mut full, b"X-Other").unwrap(), "x-other");
-    assert_eq!(full.len(), KNOWN_NAMES, "a full list stays as it is");
+    assert_eq!(known_name(&mut full, 3, b"X-15").unwrap(), "x-15");
+    assert_eq!(full[3], "x-15", "kept at its position");
+    assert_eq!(
+        known_name(&mut full, KNOWN_NAMES, b"X-Other").unwrap(),
+        "x-other"
+    );
+    assert_eq!(full.len(), KNOWN_NAMES, "a full list grows no longer");
 }
 
 #[test]
