@@ -50,7 +50,8 @@ pub(crate) struct ServeArgs {
     #[arg(long)]
     pub(crate) stdio: bool,
     /// Worker threads (default: one per CPU). `1` runs on a single thread, the fastest
-    /// setup when the gateway is pinned to one core.
+    /// setup when the gateway is pinned to one core (upstream requests are then written
+    /// in batches, once the ready requests have been read).
     #[arg(long)]
     pub(crate) threads: Option<usize>,
     /// Do not watch files (SIGHUP still reloads).

@@ -65,7 +65,7 @@ pub(crate) async fn exchange<Io: AsyncRead + AsyncWrite + Unpin>(
 ) -> Result<Exchanged, Failure> {
     encode_request(head, req, &req.target, host);
     // Written once the other ready tasks have run: see `batch`.
-    batch::AfterReadyTasks::default().await;
+    batch::AfterReadyTasks::new().await;
     let body = &req.body;
     // One write (one system call, one packet) unless the body is big enough that
     // copying it costs more than a second write.
