@@ -10,7 +10,7 @@
 #
 # Usage: scripts/bench.sh [--smoke] [--duration SECS] [--rounds N] [--warmup SECS]
 #                         [--connections N] [--threads N] [--cold-runs N] [--no-build]
-#                         [--no-install] [--keep]
+#                         [--no-install] [--keep] [--pgo]
 #   --smoke      1-second runs, no warm-up, one cold start: checks that everything works.
 #                Exits non-zero only when something did not work (never on timing).
 #   --duration   seconds per measured row (default 10)
@@ -18,6 +18,8 @@
 #                then again), and report each row's median: steadier ratios on a noisy
 #                machine (default 1)
 #   --keep       keep the temp dir (logs, generated configs) and print its path
+#   --pgo        also measure the gateway built by scripts/build-pgo.sh (rows `gw+pgo`;
+#                with --no-build: the one it built last, under target/pgo/use/)
 # Environment: BENCH_LOADGEN_CPU (default 0), BENCH_SERVER_CPU (default 1); BENCH_STUB_SCHED
 #   (e.g. -b): chrt policy of the stub, a diagnostic run where waking the stub never preempts
 #   the proxy under test (the default, unset, is the issue's harness).
@@ -36,11 +38,12 @@ SMOKE=0
 BUILD=1
 INSTALL=1
 KEEP=0
+PGO=0
 LOADGEN_CPU=${BENCH_LOADGEN_CPU:-0}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
 
 
-usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -54,6 +57,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) BUILD=0 ;;
     --no-install) INSTALL=0 ;;
     --keep) KEEP=1 ;;
+    --pgo) PGO=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -71,6 +75,21 @@ fi
 source "$ROOT/scripts/bench-lib.sh"
 need_tools nginx
 build_binaries
+# Gateway builds measured: "BINARY|LABEL" (labels as wide as "gateway").
+GATEWAYS=("$GATEWAY|gateway")
+if [[ $PGO == 1 ]]; then
+  PGO_GATEWAY="$ROOT/target/pgo/use/$(rustc -vV | sed -n 's/^host: //p')/release/naftiko-gateway"
+  if [[ $BUILD == 1 ]]; then
+    log "building the PGO gateway (scripts/build-pgo.sh; several minutes)"
+    no_install=()
+    [[ $INSTALL == 1 ]] || no_install=(--no-install)
+    "$ROOT/scripts/build-pgo.sh" "${no_install[@]+"${no_install[@]}"}" >/dev/null \
+      || die "scripts/build-pgo.sh failed"
+  fi
+  [[ -x $PGO_GATEWAY ]] || die "$PGO_GATEWAY missing (run scripts/build-pgo.sh or drop --no-build)"
+  GATEWAYS+=("$PGO_GATEWAY|gw+pgo ")
+fi
+DEFAULT_GATEWAY=$GATEWAY
 make_seed_copy
 write_mcp_args
 
@@ -156,12 +175,11 @@ JSON_CT='Content-Type: application/json'
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 log "rows: ${DURATION}s each (warm-up ${WARMUP}s), wrk -t$THREADS -c$CONNS on CPU $LOADGEN_CPU, servers on CPU $SERVER_CPU; load average $LOAD_BEFORE"
 
-for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
-((ROUNDS == 1)) || log "round $ROUND of $ROUNDS"
-# direct
-for kind in GET POST; do
-  start_stub "direct-$kind"
-  if [[ $kind == GET ]]; then
+# One row each: a fresh stub (and server) per row, so peak RSS and CPU belong to that row
+# alone and no state is carried over.
+row_direct() { # GET|POST
+  start_stub "direct-$1"
+  if [[ $1 == GET ]]; then
     measure "direct   GET  /admin/identities/{id}" get direct \
       "http://127.0.0.1:$STUB_PORT/admin/identities/$GET_ID" "$STUB_PID" \
       "${GET_CHECK[@]}" "BENCH_HEADERS=Authorization: $AUTH"
@@ -171,13 +189,12 @@ for kind in GET POST; do
       "${POST_CHECK[@]}" "BENCH_HEADERS=Authorization: $AUTH|$JSON_CT"
   fi
   stop_pid "$STUB_PID"
-done
+}
 
-# nginx
-for kind in GET POST; do
-  start_stub "nginx-$kind"
-  start_nginx "$kind"
-  if [[ $kind == GET ]]; then
+row_nginx() { # GET|POST
+  start_stub "nginx-$1"
+  start_nginx "$1"
+  if [[ $1 == GET ]]; then
     measure "nginx    GET  /admin/identities/{id}" get nginx \
       "http://127.0.0.1:$NGINX_PORT/admin/identities/$GET_ID" "$NGINX_PID" "${GET_CHECK[@]}"
   else
@@ -187,40 +204,60 @@ for kind in GET POST; do
   fi
   stop_pid "$NGINX_PID"
   stop_pid "$STUB_PID"
-done
+}
 
-# gateway: a fresh stub + gateway per row (clean peak RSS, no state carried over)
-for row in rest-get rest-post mcp-get mcp-create; do
+row_gateway() { # rest-get|rest-post|mcp-get|mcp-create: the binary $GATEWAY, labelled $GW_NAME
+  local row=$1 label kind args tool needle
   start_stub "gw-$row"
   start_gateway "$row" "$SEED_COPY"
   gateway_ready "$row" >/dev/null
   case $row in
     rest-get)
-      measure "gateway  REST GET  /v1/admin/identities/{id}" get gateway \
+      measure "$GW_NAME  REST GET  /v1/admin/identities/{id}" get gateway \
         "http://127.0.0.1:$REST_PORT/v1/admin/identities/$GET_ID" "$GW_PID" "${GET_CHECK[@]}" ;;
     rest-post)
-      measure "gateway  REST POST /v1/admin/identities" post gateway \
+      measure "$GW_NAME  REST POST /v1/admin/identities" post gateway \
         "http://127.0.0.1:$REST_PORT/v1/admin/identities" "$GW_PID" \
         "${POST_CHECK[@]}" "BENCH_HEADERS=$JSON_CT" ;;
     mcp-get | mcp-create)
-      local_label="gateway  MCP  tools/call get-identity"
+      label="$GW_NAME  MCP  tools/call get-identity"
       kind=get args=$GET_ARGS tool=get-identity needle=$GET_ID
       if [[ $row == mcp-create ]]; then
-        local_label="gateway  MCP  tools/call create-identity"
+        label="$GW_NAME  MCP  tools/call create-identity"
         kind=post args=$CREATE_ARGS tool=create-identity needle=$CREATED_ID
       fi
       if mcp_init "$row"; then
-        measure "$local_label" "$kind" gateway "http://127.0.0.1:$MCP_PORT$MCP_PATH" "$GW_PID" \
+        measure "$label" "$kind" gateway "http://127.0.0.1:$MCP_PORT$MCP_PATH" "$GW_PID" \
           "BENCH_MCP_TOOL=$tool" "BENCH_MCP_ARGS_FILE=$args" "BENCH_HEADERS=$(mcp_headers)" \
           BENCH_STATUS=200 "BENCH_CONTAINS=\"isError\":false|$needle"
       else
         log "  MCP skipped: $MCP_WHY"
-        skip_row "$local_label" "$kind" gateway "MCP skipped: $MCP_WHY"
+        skip_row "$label" "$kind" gateway "MCP skipped: $MCP_WHY"
       fi ;;
   esac
   stop_pid "$GW_PID"
   stop_pid "$STUB_PID"
-done
+}
+
+# The rows compared with each other run back to back (a shared machine's load drifts over
+# minutes): per method, direct, nginx, then each gateway build's REST and MCP rows.
+for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+  ((ROUNDS == 1)) || log "round $ROUND of $ROUNDS"
+  for kind in GET POST; do
+    row_direct "$kind"
+    row_nginx "$kind"
+    for gw in "${GATEWAYS[@]}"; do
+      GATEWAY=${gw%%|*} GW_NAME=${gw#*|}
+      if [[ $kind == GET ]]; then
+        row_gateway rest-get
+        row_gateway mcp-get
+      else
+        row_gateway rest-post
+        row_gateway mcp-create
+      fi
+    done
+    GATEWAY=$DEFAULT_GATEWAY
+  done
 done
 
 # ----------------------------------------------------------------------------------------
@@ -309,6 +346,7 @@ echo
 echo "naftiko-gateway benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$([[ $SMOKE == 1 ]] && echo ' — SMOKE (1 s rows: not a measurement)')"
 echo "machine: $NPROC x $MODEL; load average before $LOAD_BEFORE, after $LOAD_AFTER"
 echo "wrk -t$THREADS -c$CONNS -d${DURATION}s (warm-up ${WARMUP}s) on CPU $LOADGEN_CPU; stub + server under test on CPU $SERVER_CPU$( ((ROUNDS > 1)) && echo "; median of $ROUNDS interleaved rounds per row")$( [[ -n ${BENCH_STUB_SCHED:-} ]] && echo "; stub under chrt $BENCH_STUB_SCHED (diagnostic)")"
+[[ $PGO == 0 ]] || echo "gateway: cargo build --release; gw+pgo: scripts/build-pgo.sh (the same code, profile-guided)"
 echo
 
 # One line per row: the median of its rounds (peaks: the highest; errors: the sum). A row
@@ -340,28 +378,33 @@ awk -F'\t' '
     err[NR] = $7; hwm[NR] = $8; cpu[NR] = $9; stub[NR] = $10; note[NR] = $11; anon[NR] = $12
     usr[NR] = $13; sw[NR] = $14
     if ($3 == "direct" && $4 != "-") { drps[$2] = $4 }
-    if ($3 == "nginx" && $4 != "-") { nrps[$2] = $4; ncpu[$2] = $9 } }
+    if ($3 == "nginx" && $4 != "-") { nrps[$2] = $4; ncpu[$2] = $9 }
+    # MCP rows are also compared with the REST row of the same build and method.
+    split($1, w, " "); build[NR] = w[1]; mcp[NR] = (w[2] == "MCP")
+    if ($3 == "gateway" && w[2] == "REST" && $4 != "-") { rrps[w[1], $2] = $4 } }
   END {
-    printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n", "row", "req/s", "p50 ms", "p99 ms",
-      "errors", "RSS MB", "anon MB", "CPU us", "user us", "stub us", "sw/req", "rps/dir", "rps/ngx", "cpu/ngx"
+    printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n", "row", "req/s", "p50 ms", "p99 ms",
+      "errors", "RSS MB", "anon MB", "CPU us", "user us", "stub us", "sw/req", "rps/dir", "rps/ngx", "cpu/ngx",
+      "rps/rest"
     for (i = 1; i <= NR; i++) {
       if (rps[i] == "-") {
-        printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s %8s %8s  %s\n", label[i], "-", "-", "-",
-          err[i], "-", "-", "-", "-", "-", "-", "-", "-", "-", note[i]
+        printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s  %s\n", label[i], "-", "-", "-",
+          err[i], "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", note[i]
         continue
       }
       k = kind[i]
       s = group[i] == "direct" ? "-" : sprintf("%.1f", stub[i])
-      printf "%-44s %9d %8.2f %8.2f %7d %8.1f %8.1f %8.1f %8.1f %8s %8.2f %8s %8s %8s\n", label[i], rps[i],
+      printf "%-44s %9d %8.2f %8.2f %7d %8.1f %8.1f %8.1f %8.1f %8s %8.2f %8s %8s %8s %8s\n", label[i], rps[i],
         p50[i], p99[i], err[i], hwm[i] / 1024, anon[i] / 1024, cpu[i], usr[i], s, sw[i], ratio(rps[i], drps[k]),
-        ratio(rps[i], nrps[k]), ratio(cpu[i], ncpu[k])
+        ratio(rps[i], nrps[k]), ratio(cpu[i], ncpu[k]), mcp[i] ? ratio(rps[i], rrps[build[i], k]) : "-"
     }
   }' "$RESULTS.rows"
 echo
 echo "RSS MB = peak RSS (VmHWM) of the server under test (stub for direct rows, nginx, gateway),"
 echo "  its executable's mapped pages included; anon MB = its private memory (RssAnon) at the end;"
 echo "CPU us = its utime+stime per request (user us: utime alone); stub us = the stub's; ratios per method (GET/POST);"
-echo "sw/req = context switches of its main thread per request (voluntary + preempted: with the stub on the same core)."
+echo "sw/req = context switches of its main thread per request (voluntary + preempted: with the stub on the same core);"
+echo "rps/rest = an MCP row against the same build's REST row (tools/call get vs REST GET, create vs POST)."
 echo "gateway cold start to first answer: median ${COLD_MEDIAN} ms (min ${COLD_MIN}, max ${COLD_MAX}, ${COLD_RUNS} runs); RSS with the seed alone: $(awk -v k="$SEED_RSS" 'BEGIN{printf "%.1f", k/1024}') MB (anon $(awk -v k="$SEED_ANON" 'BEGIN{printf "%.1f", k/1024}') MB)"
 echo "$CORPUS_LINE"
 
