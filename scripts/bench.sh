@@ -16,7 +16,7 @@
 #   --duration   seconds per measured row (default 10)
 #   --rounds     measure every row N times, rounds interleaved (direct, nginx, gateway,
 #                then again), and report each row's median: steadier ratios on a noisy
-#                machine (default 1)
+#                machine; also a table of the ratios taken within each round (default 1)
 #   --keep       keep the temp dir (logs, generated configs) and print its path
 #   --pgo        also measure the gateway built by scripts/build-pgo.sh (rows `gw+pgo`;
 #                with --no-build: the one it built last, under target/pgo/use/)
@@ -43,7 +43,7 @@ LOADGEN_CPU=${BENCH_LOADGEN_CPU:-0}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
 
 
-usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -138,7 +138,7 @@ measure() {
   fi
   # RESULT requests=N duration_us=N bad=N connect=N read=N write=N status=N timeout=N p50_us=N p99_us=N mean_us=N
   echo "$line" | awk -v label="$label" -v kind="$kind" -v group="$group" -v hwm="$hwm" -v anon="$anon" \
-    -v dt="$((t1 - t0))" -v du="$((u1 - u0))" -v ds="$((s1 - s0))" -v tck="$CLK_TCK" \
+    -v dt="$((t1 - t0))" -v du="$((u1 - u0))" -v ds="$((s1 - s0))" -v tck="$CLK_TCK" -v round="$ROUND" \
     -v dw="$(awk -v a="$w0" -v b="$w1" 'BEGIN { split(a, x, " "); split(b, y, " ")
       print y[1] + y[2] - x[1] - x[2] }')" '
     { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
@@ -149,8 +149,8 @@ measure() {
       stub = n > 0 ? ds * 1e6 / tck / n : 0
       usr = n > 0 ? du * 1e6 / tck / n : 0
       sw = n > 0 ? dw / n : 0
-      printf "%s\t%s\t%s\t%.0f\t%.3f\t%.3f\t%d\t%d\t%.1f\t%.1f\t%s\t%d\t%.1f\t%.2f\n", label, kind, group,
-        n / secs, v["p50_us"] / 1000, v["p99_us"] / 1000, errors, hwm, cpu, stub, n " requests", anon, usr, sw
+      printf "%s\t%s\t%s\t%.0f\t%.3f\t%.3f\t%d\t%d\t%.1f\t%.1f\t%s\t%d\t%.1f\t%.2f\t%d\n", label, kind, group,
+        n / secs, v["p50_us"] / 1000, v["p99_us"] / 1000, errors, hwm, cpu, stub, n " requests", anon, usr, sw, round
     }' >>"$RESULTS"
   local errs
   errs=$(tail -1 "$RESULTS" | cut -f7)
@@ -399,6 +399,34 @@ awk -F'\t' '
         ratio(rps[i], nrps[k]), ratio(cpu[i], ncpu[k]), mcp[i] ? ratio(rps[i], rrps[build[i], k]) : "-"
     }
   }' "$RESULTS.rows"
+if ((ROUNDS > 1)); then
+  # Ratios taken within each round (the rows compared run back to back there, so under
+  # one load), then the median over the rounds, with the lowest and highest in brackets.
+  echo
+  echo "per-round ratios, median of $ROUNDS rounds (lowest-highest):"
+  awk -F'\t' '
+    function median(list,    v, n, i, j, t) {
+      n = split(list, v, " ")
+      for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] + 0 > t + 0; j--) v[j + 1] = v[j]; v[j + 1] = t }
+      return sprintf("%.2f (%.2f-%.2f)", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2, v[1], v[n])
+    }
+    $4 == "-" { next }
+    $3 == "nginx" { nr[$2, $15] = $4; nc[$2, $15] = $9; next }
+    $3 == "gateway" {
+      split($1, w, " ")
+      if (!($1 in seen)) { seen[$1] = 1; order[++rows] = $1 }
+      if (($2, $15) in nr) { rn[$1] = rn[$1] " " $4 / nr[$2, $15]; cn[$1] = cn[$1] " " $9 / nc[$2, $15] }
+      if (w[2] == "REST") rr[w[1], $2, $15] = $4
+      else if ((w[1], $2, $15) in rr) rm[$1] = rm[$1] " " $4 / rr[w[1], $2, $15]
+    }
+    END {
+      for (i = 1; i <= rows; i++) {
+        l = order[i]
+        printf "%-44s rps/ngx %-18s cpu/ngx %-18s rps/rest %s\n", l, rn[l] == "" ? "-" : median(rn[l]),
+          cn[l] == "" ? "-" : median(cn[l]), rm[l] == "" ? "-" : median(rm[l])
+      }
+    }' "$RESULTS"
+fi
 echo
 echo "RSS MB = peak RSS (VmHWM) of the server under test (stub for direct rows, nginx, gateway),"
 echo "  its executable's mapped pages included; anon MB = its private memory (RssAnon) at the end;"
