@@ -8,7 +8,6 @@ use http::Method;
 use http::header::{HeaderName, HeaderValue};
 use naftiko_spec::template::Template;
 use naftiko_upstream::{CallOptions, Upstream, UpstreamRequest};
-use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::Value;
 
 use crate::error::InvokeError;
@@ -16,26 +15,9 @@ use crate::origin::{Origin, UrlError, split_url};
 use crate::secret::{Binds, Secret};
 use crate::values::{Values, render_text, value_text};
 
-/// Characters escaped in a path segment: everything that could end or restructure it.
-const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}')
-    .add(b'/')
-    .add(b'%')
-    .add(b'\\')
-    .add(b'^')
-    .add(b'|')
-    .add(b'[')
-    .add(b']');
-/// Characters escaped in a query key or value.
-const QUERY: &AsciiSet = &SEGMENT.add(b'&').add(b'=').add(b'+').add(b';').add(b'\'');
+mod encode;
+
+use encode::{push_cookie, push_query, push_segment};
 
 /// Where a consumed parameter goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -395,52 +377,6 @@ impl OperationPlan {
     }
 }
 
-fn push_segment(url: &mut String, text: &str) {
-    // `.` and `..` would be resolved by the upstream as path navigation.
-    if text == "." || text == ".." {
-        url.push_str(&text.replace('.', "%2E"));
-    } else {
-        push_encoded(url, text, SEGMENT);
-    }
-}
-
-/// Appends `text` percent-encoded with `set`. Values made only of unreserved characters
-/// (RFC 3986: letters, digits, `-._~`, which neither set escapes; ids, most of all) are
-/// copied as they are, without the encoder's per-byte table lookups.
-fn push_encoded(url: &mut String, text: &str, set: &'static AsciiSet) {
-    if text
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
-    {
-        url.push_str(text);
-    } else {
-        url.extend(utf8_percent_encode(text, set));
-    }
-}
-
-pub(crate) fn push_query(url: &mut String, started: &mut bool, name: &str, v: &Value) {
-    let mut one = |text: &str| {
-        url.push(if *started { '&' } else { '?' });
-        *started = true;
-        push_encoded(url, name, QUERY);
-        url.push('=');
-        push_encoded(url, text, QUERY);
-    };
-    match v {
-        Value::Array(items) => items.iter().for_each(|i| one(&value_text(i))),
-        other => one(&value_text(other)),
-    }
-}
-
-fn push_cookie(cookies: &mut String, name: &str, value: &str) {
-    if !cookies.is_empty() {
-        cookies.push_str("; ");
-    }
-    cookies.push_str(name);
-    cookies.push('=');
-    push_encoded(cookies, value, QUERY);
-}
-
 fn apply_auth(
     headers: &mut http::HeaderMap,
     auth: &AuthPlan,
@@ -478,35 +414,4 @@ fn apply_auth(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn encoding_skips_the_encoder_only_where_it_would_change_nothing() {
-        let mut samples: Vec<String> = (0u8..128).map(|b| char::from(b).to_string()).collect();
-        samples.extend(
-            [
-                "9f425a8d-7efc-4768",
-                "a.b_c~d",
-                "a b",
-                "é",
-                "x/y",
-                "50%",
-                "",
-                "A-Z.0_9~",
-            ]
-            .map(String::from),
-        );
-        for text in &samples {
-            for set in [SEGMENT, QUERY] {
-                let mut fast = String::new();
-                push_encoded(&mut fast, text, set);
-                let slow: String = utf8_percent_encode(text, set).collect();
-                assert_eq!(fast, slow, "{text:?}");
-            }
-        }
-    }
 }

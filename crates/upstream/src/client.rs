@@ -27,6 +27,7 @@ use tokio::time::Instant;
 use crate::deadline::Timer;
 use crate::error::{self, BuildError, UpstreamError};
 use crate::h1::{self, Failure};
+use crate::names::FieldNames;
 use crate::pool::Pool;
 use crate::request::{Origin, UpstreamRequest};
 use crate::{CallOptions, Upstream, UpstreamFuture};
@@ -168,10 +169,12 @@ impl HttpUpstream {
                     io,
                     buf,
                     head,
+                    names,
                     timer,
                 } = &mut conn;
-                let exchange =
-                    std::pin::pin!(h1::exchange(&mut **io, buf, head, req, host, max_body));
+                let exchange = std::pin::pin!(h1::exchange(
+                    &mut **io, buf, head, names, req, host, max_body
+                ));
                 timer.run(at, exchange).await
             };
             // On a timeout the connection is dropped, half-read, instead of pooled.
@@ -209,6 +212,7 @@ impl HttpUpstream {
             io: Box::new(TokioIo::new(io)),
             buf: BytesMut::with_capacity(8192),
             head: Vec::new(),
+            names: FieldNames::default(),
             timer: Timer::new(at),
         })
     }
@@ -222,6 +226,8 @@ pub(crate) struct Conn {
     buf: BytesMut,
     /// The request head being written, reused from one exchange to the next.
     head: Vec<u8>,
+    /// The response field names last read on this connection.
+    names: FieldNames,
     /// Times every exchange on this connection.
     timer: Timer,
 }

@@ -13,9 +13,10 @@ use std::mem::MaybeUninit;
 
 use bytes::{Buf as _, Bytes, BytesMut};
 use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, Version};
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
+use crate::names::FieldNames;
 use crate::request::UpstreamRequest;
 use framing::{Delimiting, Framing};
 
@@ -59,6 +60,7 @@ pub(crate) async fn exchange<Io: AsyncRead + AsyncWrite + Unpin>(
     io: &mut Io,
     buf: &mut BytesMut,
     head: &mut Vec<u8>,
+    names: &mut FieldNames,
     req: &UpstreamRequest,
     host: &str,
     max_body: usize,
@@ -83,7 +85,7 @@ pub(crate) async fn exchange<Io: AsyncRead + AsyncWrite + Unpin>(
     }
 
     let (status, version, headers, delimiting) = loop {
-        let parsed = read_head(io, buf).await?;
+        let parsed = read_head(io, buf, names).await?;
         // We never ask to switch protocols; anything after a 101 is not HTTP/1.1.
         if parsed.0 == StatusCode::SWITCHING_PROTOCOLS {
             return Err(Failure::Protocol(
@@ -159,10 +161,11 @@ fn encode_request(out: &mut Vec<u8>, req: &UpstreamRequest, path: &str, host: &s
 async fn read_head<Io: AsyncRead + Unpin>(
     io: &mut Io,
     buf: &mut BytesMut,
+    names: &mut FieldNames,
 ) -> Result<Head, Failure> {
     let mut first_read = buf.is_empty();
     loop {
-        if let Some(head) = parse_head(buf)? {
+        if let Some(head) = parse_head(buf, names)? {
             return Ok(head);
         }
         if buf.capacity() - buf.len() < 4096 {
@@ -189,7 +192,7 @@ async fn read_head<Io: AsyncRead + Unpin>(
 ///
 /// Not async on purpose: the header slots live on the stack only while parsing instead of
 /// in every exchange future (3 KB that each move of the future would copy).
-fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, Failure> {
+fn parse_head(buf: &mut BytesMut, names: &mut FieldNames) -> Result<Option<Head>, Failure> {
     // Called before the first read too.
     if buf.is_empty() {
         return Ok(None);
@@ -230,10 +233,10 @@ fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, Failure> {
     }
     let head = buf.split_to(len).freeze();
     let mut headers = HeaderMap::with_capacity(spans.len());
-    for &Span { name, value } in spans.iter() {
+    for (k, &Span { name, value }) in spans.iter().enumerate() {
         let name = head
             .get(name.0..name.1)
-            .and_then(|n| HeaderName::from_bytes(n).ok())
+            .and_then(|n| names.name(k, n))
             .ok_or_else(|| bad_head("header name"))?;
         let value = head
             .get(value.0..value.1)

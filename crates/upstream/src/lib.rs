@@ -12,6 +12,7 @@ mod client;
 mod deadline;
 mod error;
 mod h1;
+mod names;
 mod pool;
 mod request;
 
@@ -23,6 +24,7 @@ use bytes::Bytes;
 
 pub use client::{HttpUpstream, HttpUpstreamConfig};
 pub use error::{BuildError, UpstreamError};
+pub use names::FieldNames;
 pub use request::{Origin, UpstreamRequest};
 
 /// The future returned by [`Upstream::send`].

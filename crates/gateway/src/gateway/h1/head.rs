@@ -5,8 +5,9 @@
 use std::mem::MaybeUninit;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, Version};
+use http::{HeaderMap, HeaderValue, Method, Uri, Version};
 use http_body_util::Full;
+use naftiko_upstream::FieldNames;
 
 /// Most header fields a plain request may have.
 const MAX_HEADERS: usize = 64;
@@ -125,11 +126,11 @@ impl Plain {
     /// The request, borrowing header values and the target from `head`; `None` if
     /// the target or a field is not valid for `http` (hyper then answers it).
     /// `names` are the field names of this connection's last request (most clients
-    /// send the same ones on every request, see [`known_name`]).
+    /// send the same ones on every request).
     pub(super) fn request(
         &self,
         fields: &Fields,
-        names: &mut Vec<HeaderName>,
+        names: &mut FieldNames,
         head: &Bytes,
         body: Bytes,
     ) -> Option<http::Request<Full<Bytes>>> {
@@ -140,7 +141,7 @@ impl Plain {
         let uri = Uri::from_maybe_shared(slice(self.target.0, self.target.1)?).ok()?;
         let mut headers = HeaderMap::with_capacity(fields.len());
         for (k, &(n, nl, v, vl)) in fields.iter().enumerate() {
-            let name = known_name(names, k, head.get(range(n, nl))?)?;
+            let name = names.name(k, head.get(range(n, nl))?)?;
             let value = HeaderValue::from_maybe_shared(slice(v, vl)?).ok()?;
             headers.append(name, value);
         }
@@ -151,32 +152,6 @@ impl Plain {
         *req.headers_mut() = headers;
         Some(req)
     }
-}
-
-/// Most field names a connection remembers.
-const KNOWN_NAMES: usize = 16;
-
-/// The name of the `k`-th field of a request, `raw` as sent. `names` holds the names of
-/// the connection's last request by position: clients send the same fields in the same
-/// order, so one comparison usually finds it; otherwise any position will do, and only a
-/// name new to the connection is parsed (and, when not a standard one, allocated).
-fn known_name(names: &mut Vec<HeaderName>, k: usize, raw: &[u8]) -> Option<HeaderName> {
-    let same = |n: &HeaderName| {
-        n.as_str().len() == raw.len() && n.as_str().as_bytes().eq_ignore_ascii_case(raw)
-    };
-    if let Some(known) = names.get(k).filter(|n| same(n)) {
-        return Some(known.clone());
-    }
-    let name = match names.iter().find(|n| same(n)) {
-        Some(known) => known.clone(),
-        None => HeaderName::from_bytes(raw).ok()?,
-    };
-    if let Some(slot) = names.get_mut(k) {
-        *slot = name.clone();
-    } else if names.len() < KNOWN_NAMES {
-        names.push(name.clone());
-    }
-    Some(name)
 }
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ use tokio::time::{Instant, Sleep};
 
 use answer::Framing;
 use head::{Fields, Plain, Scan};
+use naftiko_upstream::FieldNames;
 
 /// What a service answers with: the REST and MCP services' futures.
 pub(crate) type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
@@ -94,7 +95,7 @@ pub(crate) async fn serve<IO, A>(
         buf: BytesMut::with_capacity(READ_BUF),
         out: Vec::new(),
         fields: Fields::new(),
-        names: Vec::new(),
+        names: FieldNames::default(),
         closing,
         header_timeout,
         deadline: Box::pin(tokio::time::sleep(header_timeout)),
@@ -149,7 +150,7 @@ struct Conn<IO> {
     out: Vec<u8>,
     fields: Fields,
     /// Field names seen on this connection (see [`Plain::request`]).
-    names: Vec<http::HeaderName>,
+    names: FieldNames,
     closing: watch::Receiver<bool>,
     header_timeout: Duration,
     deadline: Pin<Box<Sleep>>,
