@@ -14,9 +14,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::stream;
 use http::header::{self, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
-use http::request::Parts;
 use http::{HeaderMap, Method, StatusCode};
-use naftiko_plan::BodyError;
+use http_body_util::Full;
+use naftiko_plan::{BodyError, PlainRequest, PlainService};
 use serde_json::value::RawValue;
 
 use crate::catalog::Catalog;
@@ -68,17 +68,38 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
     fn call(&self, req: http::Request<B>) -> Self::Future {
-        if !matches!(req.uri().path(), "/" | "/mcp") {
-            return Box::pin(std::future::ready(
-                Ok(StatusCode::NOT_FOUND.into_response()),
-            ));
+        if !is_endpoint(req.uri().path()) {
+            return not_found();
         }
         // The request is taken apart here, not in the future: a future keeps room for its
         // arguments for as long as it lives, and this one is boxed (copied whole) and
         // touched on every poll, so every byte of it costs on every call.
         let (parts, body) = req.into_parts();
-        Box::pin(handle(self.0.clone(), parts, body))
+        Box::pin(handle(self.0.clone(), parts.method, parts.headers, body))
     }
+}
+
+impl PlainService for McpService {
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn call_plain(&self, req: PlainRequest) -> Self::Future {
+        if !is_endpoint(req.target.path()) {
+            return not_found();
+        }
+        let body = Full::new(req.body);
+        Box::pin(handle(self.0.clone(), req.method, req.headers, body))
+    }
+}
+
+/// The endpoint's paths.
+fn is_endpoint(path: &str) -> bool {
+    matches!(path, "/" | "/mcp")
+}
+
+fn not_found() -> Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>> {
+    Box::pin(std::future::ready(
+        Ok(StatusCode::NOT_FOUND.into_response()),
+    ))
 }
 
 impl McpHandle {
@@ -115,7 +136,8 @@ struct App {
 #[allow(clippy::manual_async_fn)] // Written out on purpose: see the comment inside.
 fn handle<B>(
     app: Arc<App>,
-    parts: Parts,
+    method: Method,
+    headers: HeaderMap,
     body: B,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send
 where
@@ -126,12 +148,12 @@ where
     // arguments twice in its future (as arguments and as locals, rust-lang/rust#62958),
     // and this future is boxed, copied whole, on every request.
     async move {
-        let origin = match app.guard.check(&parts.headers) {
+        let origin = match app.guard.check(&headers) {
             Ok(o) => o,
             Err(e) => return Ok(e.into_response()),
         };
-        let h = &parts.headers;
-        let result = match parts.method {
+        let h = &headers;
+        let result = match method {
             Method::POST => app.post(h, body).await,
             Method::GET => app.get(h),
             Method::DELETE => app.delete(h),

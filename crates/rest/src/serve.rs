@@ -8,10 +8,10 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
-use http::request::Parts;
-use http::{HeaderValue, Method, StatusCode, header};
-use naftiko_plan::BodyError;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use http_body_util::Full;
 use naftiko_plan::{Answer, AnswerBody};
+use naftiko_plan::{BodyError, PlainRequest, PlainService, Target};
 
 use crate::args::RestArgs;
 use crate::problem::{invoke_error, problem};
@@ -74,12 +74,37 @@ where
         // Taken apart here, not in the future: a future keeps room for its arguments for
         // as long as it lives, and this one is boxed (copied whole) on every request.
         let (parts, body) = req.into_parts();
-        Box::pin(handle(self.0.clone(), parts, body).map(Ok))
+        let inbound = Inbound {
+            method: parts.method,
+            target: Target::Uri(parts.uri),
+            headers: parts.headers,
+        };
+        Box::pin(handle(self.0.clone(), inbound, body).map(Ok))
     }
 }
 
+impl PlainService for RestService {
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn call_plain(&self, req: PlainRequest) -> Self::Future {
+        let inbound = Inbound {
+            method: req.method,
+            target: Target::Origin(req.target),
+            headers: req.headers,
+        };
+        Box::pin(handle(self.0.clone(), inbound, Full::new(req.body)).map(Ok))
+    }
+}
+
+/// What the service reads of a request's head, wherever it was parsed.
+struct Inbound {
+    method: Method,
+    target: Target,
+    headers: HeaderMap,
+}
+
 #[allow(clippy::manual_async_fn)] // Written out on purpose: see the comment inside.
-fn handle<B>(s: Shared, parts: Parts, body: B) -> impl Future<Output = Response>
+fn handle<B>(s: Shared, parts: Inbound, body: B) -> impl Future<Output = Response>
 where
     B: http_body::Body<Data = bytes::Bytes>,
 {
@@ -94,7 +119,7 @@ where
                 "this listener is shutting down",
             );
         };
-        let path = parts.uri.path();
+        let path = parts.target.path();
         let Some((resource, params)) = routes.find(path) else {
             return problem(
                 StatusCode::NOT_FOUND,
@@ -135,7 +160,7 @@ where
                 );
             }
         };
-        let args = match RestArgs::new(params, parts.uri.query(), &parts.headers, bytes) {
+        let args = match RestArgs::new(params, parts.target.query(), &parts.headers, bytes) {
             Ok(a) => a,
             Err(e) => return invoke_error(&unit.name, &e),
         };

@@ -5,8 +5,8 @@
 use std::mem::MaybeUninit;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, Uri, Version};
-use http_body_util::Full;
+use http::{HeaderMap, HeaderValue, Method};
+use naftiko_plan::{OriginForm, PlainRequest};
 use naftiko_upstream::FieldNames;
 
 /// Most header fields a plain request may have.
@@ -124,7 +124,8 @@ fn content_length(value: &[u8]) -> Option<usize> {
 
 impl Plain {
     /// The request, borrowing header values and the target from `head`; `None` if
-    /// the target or a field is not valid for `http` (hyper then answers it).
+    /// the target is not one [`OriginForm`] takes or a field is not valid for `http`
+    /// (hyper then answers it).
     /// `names` are the field names of this connection's last request (most clients
     /// send the same ones on every request).
     pub(super) fn request(
@@ -133,24 +134,24 @@ impl Plain {
         names: &mut FieldNames,
         head: &Bytes,
         body: Bytes,
-    ) -> Option<http::Request<Full<Bytes>>> {
+    ) -> Option<PlainRequest> {
         let range = |at: u16, len: u16| usize::from(at)..usize::from(at) + usize::from(len);
         // Spans were checked against the head when scanned; `get` keeps a wrong one from
         // panicking all the same.
         let slice = |at, len| head.get(range(at, len)).map(|s| head.slice_ref(s));
-        let uri = Uri::from_maybe_shared(slice(self.target.0, self.target.1)?).ok()?;
+        let target = OriginForm::new(slice(self.target.0, self.target.1)?)?;
         let mut headers = HeaderMap::with_capacity(fields.len());
         for (k, &(n, nl, v, vl)) in fields.iter().enumerate() {
             let name = names.name(k, head.get(range(n, nl))?)?;
             let value = HeaderValue::from_maybe_shared(slice(v, vl)?).ok()?;
             headers.append(name, value);
         }
-        let mut req = http::Request::new(Full::new(body));
-        *req.method_mut() = self.method.clone();
-        *req.uri_mut() = uri;
-        *req.version_mut() = Version::HTTP_11;
-        *req.headers_mut() = headers;
-        Some(req)
+        Some(PlainRequest {
+            method: self.method.clone(),
+            target,
+            headers,
+            body,
+        })
     }
 }
 

@@ -27,7 +27,7 @@ use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 use http::Method;
 use http_body::Body as _;
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::Service;
@@ -38,6 +38,7 @@ use tokio::time::{Instant, Sleep};
 
 use answer::Framing;
 use head::{Fields, Plain, Scan};
+use naftiko_plan::{PlainRequest, PlainService};
 use naftiko_upstream::FieldNames;
 
 /// What a service answers with: the REST and MCP services' futures.
@@ -45,7 +46,7 @@ pub(crate) type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible
 
 /// What a listener can serve: requests read here (whole body) and by hyper.
 pub(crate) trait App:
-    Service<http::Request<Full<Bytes>>, Response = Response, Error = Infallible, Future = Answer>
+    PlainService<Future = Answer>
     + Service<http::Request<Incoming>, Response = Response, Error = Infallible, Future = Answer>
     + Clone
     + Send
@@ -55,12 +56,8 @@ pub(crate) trait App:
 }
 
 impl<S> App for S where
-    S: Service<
-            http::Request<Full<Bytes>>,
-            Response = Response,
-            Error = Infallible,
-            Future = Answer,
-        > + Service<http::Request<Incoming>, Response = Response, Error = Infallible, Future = Answer>
+    S: PlainService<Future = Answer>
+        + Service<http::Request<Incoming>, Response = Response, Error = Infallible, Future = Answer>
         + Clone
         + Send
         + Sync
@@ -232,14 +229,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Conn<IO> {
     }
 
     /// Calls the service and writes its answer; `false` ends the connection.
-    async fn exchange<A: App>(
-        &mut self,
-        app: &A,
-        plain: &Plain,
-        req: http::Request<Full<Bytes>>,
-    ) -> bool {
-        let head_req = req.method() == Method::HEAD;
-        let call = Service::<http::Request<Full<Bytes>>>::call(app, req);
+    async fn exchange<A: App>(&mut self, app: &A, plain: &Plain, req: PlainRequest) -> bool {
+        let head_req = req.method == Method::HEAD;
+        let call = app.call_plain(req);
         // A client that goes away while its request is served cancels it (as hyper does
         // without half-close support); bytes that arrive meanwhile are kept.
         // Biased: a fair select draws a random number per poll to pick the order.

@@ -55,6 +55,21 @@ impl http_body::Body for Pieces {
     }
 }
 
+impl PlainService for TestApp {
+    type Future = Answer;
+
+    /// As an `http::Request`: the same answers whichever way a request came in.
+    fn call_plain(&self, req: PlainRequest) -> Answer {
+        match req.into_http() {
+            Some(req) => self.call(req),
+            None => Box::pin(std::future::ready(Ok(http::Response::builder()
+                .status(StatusCode::IM_A_TEAPOT)
+                .body(Body::from("not an http::Uri"))
+                .unwrap()))),
+        }
+    }
+}
+
 impl<B> Service<http::Request<B>> for TestApp
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
