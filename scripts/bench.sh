@@ -24,6 +24,8 @@
 #   (e.g. -b): chrt policy of the stub, a diagnostic run where waking the stub never preempts
 #   the proxy under test (the default, unset, is the issue's harness).
 #   BENCH_GATEWAY: the gateway binary (default target/release/naftiko-gateway), for A/B runs.
+#   BENCH_STEAL_MAX: the per-round table leaves out rounds where a row of the pair lost more
+#   than this % of the two cores to the hypervisor (steal time; default 1).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -41,9 +43,10 @@ KEEP=0
 PGO=0
 LOADGEN_CPU=${BENCH_LOADGEN_CPU:-0}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
+STEAL_MAX=${BENCH_STEAL_MAX:-1}
 
 
-usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -96,9 +99,14 @@ write_mcp_args
 # ----------------------------------------------------------------------------------------
 # rows
 
-RESULTS="$TMP/results.tsv" # label kind group rps p50 p99 errors hwm_kb cpu_us stub_us note anon_kb user_us switches
+RESULTS="$TMP/results.tsv" # label kind group rps p50 p99 errors hwm_kb cpu_us stub_us note anon_kb user_us switches round steal_pct
 : >"$RESULTS"
 ROW=0
+
+# Ticks the hypervisor took from the load generator's and the servers' cores so far (steal
+# time, /proc/stat): time stolen while a row runs slows it for reasons outside the programs
+# measured.
+steal_ticks() { awk -v a="cpu$LOADGEN_CPU" -v b="cpu$SERVER_CPU" '$1 == a || $1 == b { s += $9 } END { print s + 0 }' /proc/stat; }
 
 # measure LABEL KIND GROUP URL SERVER-PID [VAR=VALUE...] — wrk with the check script.
 measure() {
@@ -109,7 +117,8 @@ measure() {
     start "wrk-$ROW-warm" "$LOADGEN_CPU" "${base[@]}" "-d${WARMUP}s" "$url"
     wait "$BG_PID" || true
   fi
-  local t0 s0 t1 s1 u0 u1 w0 w1
+  local t0 s0 t1 s1 u0 u1 w0 w1 st0 st1
+  st0=$(steal_ticks)
   w0=$(switches "$pid")
   t0=$(ticks "$pid")
   u0=$(user_ticks "$pid")
@@ -126,6 +135,7 @@ measure() {
   u1=$(user_ticks "$pid")
   s1=$(ticks "$STUB_PID")
   w1=$(switches "$pid")
+  st1=$(steal_ticks)
   local hwm anon
   hwm=$(status_kb "$pid" VmHWM)
   anon=$(status_kb "$pid" RssAnon)
@@ -139,6 +149,7 @@ measure() {
   # RESULT requests=N duration_us=N bad=N connect=N read=N write=N status=N timeout=N p50_us=N p99_us=N mean_us=N
   echo "$line" | awk -v label="$label" -v kind="$kind" -v group="$group" -v hwm="$hwm" -v anon="$anon" \
     -v dt="$((t1 - t0))" -v du="$((u1 - u0))" -v ds="$((s1 - s0))" -v tck="$CLK_TCK" -v round="$ROUND" \
+    -v dst="$((st1 - st0))" \
     -v dw="$(awk -v a="$w0" -v b="$w1" 'BEGIN { split(a, x, " "); split(b, y, " ")
       print y[1] + y[2] - x[1] - x[2] }')" '
     { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
@@ -149,8 +160,11 @@ measure() {
       stub = n > 0 ? ds * 1e6 / tck / n : 0
       usr = n > 0 ? du * 1e6 / tck / n : 0
       sw = n > 0 ? dw / n : 0
-      printf "%s\t%s\t%s\t%.0f\t%.3f\t%.3f\t%d\t%d\t%.1f\t%.1f\t%s\t%d\t%.1f\t%.2f\t%d\n", label, kind, group,
-        n / secs, v["p50_us"] / 1000, v["p99_us"] / 1000, errors, hwm, cpu, stub, n " requests", anon, usr, sw, round
+      # Of both cores over the row: 100 would be the whole time of one core.
+      steal = secs > 0 ? dst * 100 / tck / secs : 0
+      printf "%s\t%s\t%s\t%.0f\t%.3f\t%.3f\t%d\t%d\t%.1f\t%.1f\t%s\t%d\t%.1f\t%.2f\t%d\t%.1f\n", label, kind, group,
+        n / secs, v["p50_us"] / 1000, v["p99_us"] / 1000, errors, hwm, cpu, stub, n " requests", anon, usr, sw, round,
+        steal
     }' >>"$RESULTS"
   local errs
   errs=$(tail -1 "$RESULTS" | cut -f7)
@@ -362,13 +376,14 @@ awk -F'\t' -v OFS='\t' '
   { rps[$1] = rps[$1] " " $4; p50[$1] = p50[$1] " " $5; p99[$1] = p99[$1] " " $6
     err[$1] += $7; if ($8 > hwm[$1]) hwm[$1] = $8; if ($12 > anon[$1]) anon[$1] = $12
     cpu[$1] = cpu[$1] " " $9; stub[$1] = stub[$1] " " $10; usr[$1] = usr[$1] " " $13; sw[$1] = sw[$1] " " $14
+    if ($16 > steal[$1]) steal[$1] = $16
     split($11, r, " "); reqs[$1] += r[1] }
   END {
     for (i = 1; i <= rows; i++) {
       l = order[i]
       if (failed[l]) { print line[l]; continue }
       print l, kind[l], group[l], median(rps[l]), median(p50[l]), median(p99[l]), err[l], hwm[l],
-        median(cpu[l]), median(stub[l]), reqs[l] " requests", anon[l], median(usr[l]), median(sw[l])
+        median(cpu[l]), median(stub[l]), reqs[l] " requests", anon[l], median(usr[l]), median(sw[l]), steal[l] + 0
     }
   }' "$RESULTS" >"$RESULTS.rows"
 
@@ -376,53 +391,58 @@ awk -F'\t' '
   function ratio(a, b) { return (a == "-" || b == "" || b == 0) ? "-" : sprintf("%.2f", a / b) }
   { label[NR] = $1; kind[NR] = $2; group[NR] = $3; rps[NR] = $4; p50[NR] = $5; p99[NR] = $6
     err[NR] = $7; hwm[NR] = $8; cpu[NR] = $9; stub[NR] = $10; note[NR] = $11; anon[NR] = $12
-    usr[NR] = $13; sw[NR] = $14
+    usr[NR] = $13; sw[NR] = $14; steal[NR] = $15
     if ($3 == "direct" && $4 != "-") { drps[$2] = $4 }
     if ($3 == "nginx" && $4 != "-") { nrps[$2] = $4; ncpu[$2] = $9 }
     # MCP rows are also compared with the REST row of the same build and method.
     split($1, w, " "); build[NR] = w[1]; mcp[NR] = (w[2] == "MCP")
     if ($3 == "gateway" && w[2] == "REST" && $4 != "-") { rrps[w[1], $2] = $4 } }
   END {
-    printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n", "row", "req/s", "p50 ms", "p99 ms",
+    printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n", "row", "req/s", "p50 ms", "p99 ms",
       "errors", "RSS MB", "anon MB", "CPU us", "user us", "stub us", "sw/req", "rps/dir", "rps/ngx", "cpu/ngx",
-      "rps/rest"
+      "rps/rest", "steal %"
     for (i = 1; i <= NR; i++) {
       if (rps[i] == "-") {
-        printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s  %s\n", label[i], "-", "-", "-",
-          err[i], "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", note[i]
+        printf "%-44s %9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s  %s\n", label[i], "-", "-", "-",
+          err[i], "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", note[i]
         continue
       }
       k = kind[i]
       s = group[i] == "direct" ? "-" : sprintf("%.1f", stub[i])
-      printf "%-44s %9d %8.2f %8.2f %7d %8.1f %8.1f %8.1f %8.1f %8s %8.2f %8s %8s %8s %8s\n", label[i], rps[i],
+      printf "%-44s %9d %8.2f %8.2f %7d %8.1f %8.1f %8.1f %8.1f %8s %8.2f %8s %8s %8s %8s %8.1f\n", label[i], rps[i],
         p50[i], p99[i], err[i], hwm[i] / 1024, anon[i] / 1024, cpu[i], usr[i], s, sw[i], ratio(rps[i], drps[k]),
-        ratio(rps[i], nrps[k]), ratio(cpu[i], ncpu[k]), mcp[i] ? ratio(rps[i], rrps[build[i], k]) : "-"
+        ratio(rps[i], nrps[k]), ratio(cpu[i], ncpu[k]), mcp[i] ? ratio(rps[i], rrps[build[i], k]) : "-", steal[i]
     }
   }' "$RESULTS.rows"
 if ((ROUNDS > 1)); then
   # Ratios taken within each round (the rows compared run back to back there, so under
   # one load), then the median over the rounds, with the lowest and highest in brackets.
   echo
-  echo "per-round ratios, median of $ROUNDS rounds (lowest-highest):"
-  awk -F'\t' '
+  echo "per-round ratios, median of $ROUNDS rounds (lowest-highest); a round counts when neither row of"
+  echo "the pair lost more than ${STEAL_MAX}% to steal (n = rounds counted):"
+  awk -F'\t' -v max="$STEAL_MAX" '
     function median(list,    v, n, i, j, t) {
       n = split(list, v, " ")
       for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] + 0 > t + 0; j--) v[j + 1] = v[j]; v[j + 1] = t }
-      return sprintf("%.2f (%.2f-%.2f)", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2, v[1], v[n])
+      return sprintf("%.2f (%.2f-%.2f) n=%d", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2, v[1], v[n], n)
     }
     $4 == "-" { next }
-    $3 == "nginx" { nr[$2, $15] = $4; nc[$2, $15] = $9; next }
+    $3 == "nginx" { nr[$2, $15] = $4; nc[$2, $15] = $9; ns[$2, $15] = $16; next }
     $3 == "gateway" {
       split($1, w, " ")
       if (!($1 in seen)) { seen[$1] = 1; order[++rows] = $1 }
-      if (($2, $15) in nr) { rn[$1] = rn[$1] " " $4 / nr[$2, $15]; cn[$1] = cn[$1] " " $9 / nc[$2, $15] }
-      if (w[2] == "REST") rr[w[1], $2, $15] = $4
-      else if ((w[1], $2, $15) in rr) rm[$1] = rm[$1] " " $4 / rr[w[1], $2, $15]
+      if (($2, $15) in nr && $16 <= max && ns[$2, $15] <= max) {
+        rn[$1] = rn[$1] " " $4 / nr[$2, $15]; cn[$1] = cn[$1] " " $9 / nc[$2, $15]
+      }
+      if (w[2] == "REST") { rr[w[1], $2, $15] = $4; rs[w[1], $2, $15] = $16 }
+      else if ((w[1], $2, $15) in rr && $16 <= max && rs[w[1], $2, $15] <= max) {
+        rm[$1] = rm[$1] " " $4 / rr[w[1], $2, $15]
+      }
     }
     END {
       for (i = 1; i <= rows; i++) {
         l = order[i]
-        printf "%-44s rps/ngx %-18s cpu/ngx %-18s rps/rest %s\n", l, rn[l] == "" ? "-" : median(rn[l]),
+        printf "%-44s rps/ngx %-24s cpu/ngx %-24s rps/rest %s\n", l, rn[l] == "" ? "-" : median(rn[l]),
           cn[l] == "" ? "-" : median(cn[l]), rm[l] == "" ? "-" : median(rm[l])
       }
     }' "$RESULTS"
@@ -432,7 +452,9 @@ echo "RSS MB = peak RSS (VmHWM) of the server under test (stub for direct rows, 
 echo "  its executable's mapped pages included; anon MB = its private memory (RssAnon) at the end;"
 echo "CPU us = its utime+stime per request (user us: utime alone); stub us = the stub's; ratios per method (GET/POST);"
 echo "sw/req = context switches of its main thread per request (voluntary + preempted: with the stub on the same core);"
-echo "rps/rest = an MCP row against the same build's REST row (tools/call get vs REST GET, create vs POST)."
+echo "rps/rest = an MCP row against the same build's REST row (tools/call get vs REST GET, create vs POST);"
+echo "steal % = time the hypervisor took from the two cores during the row (/proc/stat; the highest of its"
+echo "  rounds): a row with steal ran slower for reasons outside the programs measured."
 echo "gateway cold start to first answer: median ${COLD_MEDIAN} ms (min ${COLD_MIN}, max ${COLD_MAX}, ${COLD_RUNS} runs); RSS with the seed alone: $(awk -v k="$SEED_RSS" 'BEGIN{printf "%.1f", k/1024}') MB (anon $(awk -v k="$SEED_ANON" 'BEGIN{printf "%.1f", k/1024}') MB)"
 echo "$CORPUS_LINE"
 

@@ -20,7 +20,7 @@ pub(crate) struct RestArgs<'a> {
 
 impl<'a> RestArgs<'a> {
     pub(crate) fn new(
-        path: Vec<(&'a str, &'a str)>,
+        path: impl IntoIterator<Item = (&'a str, &'a str)>,
         query: Option<&str>,
         headers: &'a HeaderMap,
         body: Bytes,

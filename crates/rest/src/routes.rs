@@ -82,13 +82,14 @@ impl RestRoutes {
     }
 
     /// Finds the resource for `path` and its path variables (raw, still percent-encoded).
+    /// They stay matchit's `Params` (inline up to three): collecting them into a `Vec`
+    /// cost an allocation per request.
     pub(crate) fn find<'r, 'p: 'r>(
         &'r self,
         path: &'p str,
-    ) -> Option<(&'r Resource, Vec<(&'r str, &'r str)>)> {
+    ) -> Option<(&'r Resource, matchit::Params<'r, 'p>)> {
         let m = self.router.at(path).ok()?;
-        let params = m.params.iter().collect();
-        Some((&self.resources[*m.value], params))
+        Some((&self.resources[*m.value], m.params))
     }
 
     /// Number of resources.

@@ -160,7 +160,7 @@ where
                 );
             }
         };
-        let args = match RestArgs::new(params, parts.target.query(), &parts.headers, bytes) {
+        let args = match RestArgs::new(params.iter(), parts.target.query(), &parts.headers, bytes) {
             Ok(a) => a,
             Err(e) => return invoke_error(&unit.name, &e),
         };
