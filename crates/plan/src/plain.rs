@@ -11,10 +11,10 @@ use http::{HeaderMap, Method, Uri};
 use http_body_util::Full;
 
 /// An origin-form request target (`/path?query`): `/` followed by visible ASCII other
-/// than `#` (a fragment) and `"<>\``, a subset of what `http::Uri` accepts (it refuses
-/// `<>\`` in a path and `"<>` in a query). Anything else is refused by
-/// [`OriginForm::new`], and the reader leaves the request to hyper, whose parsing
-/// decides.
+/// than `#` (a fragment), `"`, `<`, `>` and `` ` ``, a subset of what `http::Uri`
+/// accepts (it refuses `<`, `>` and `` ` `` in a path, `"`, `<` and `>` in a query).
+/// Anything else is refused by [`OriginForm::new`], and the reader leaves the request
+/// to hyper, whose parsing decides.
 #[derive(Debug, Clone)]
 pub struct OriginForm {
     text: Bytes,
