@@ -159,10 +159,11 @@ impl naftiko_upstream::Upstream for Canned {
         _opts: &naftiko_upstream::CallOptions,
     ) -> naftiko_upstream::UpstreamFuture<'_> {
         Box::pin(async {
-            Ok(http::Response::builder()
+            let resp = http::Response::builder()
                 .header("content-type", "application/json")
                 .body(bytes::Bytes::from_static(IDENTITY.as_bytes()))
-                .unwrap())
+                .unwrap();
+            Ok(naftiko_upstream::UpstreamResponse::from_http(resp))
         })
     }
 }

@@ -21,7 +21,7 @@ use naftiko_plan::{
     AnswerBody, CompileOptions, JsonArgs, MapVars, Plan, UnitPlan, UpstreamFactory, compile,
 };
 use naftiko_spec::LoadOptions;
-use naftiko_upstream::{CallOptions, Upstream, UpstreamFuture, UpstreamRequest};
+use naftiko_upstream::{CallOptions, Upstream, UpstreamFuture, UpstreamRequest, UpstreamResponse};
 use serde_json::{Map, Value, json};
 
 /// The ~1.5 KB Ory identity the benchmark stub serves (shared with scripts/bench.sh).
@@ -50,7 +50,7 @@ impl Upstream for Canned {
                 CONTENT_TYPE,
                 HeaderValue::from_static("application/json; charset=utf-8"),
             );
-            Ok(resp)
+            Ok(UpstreamResponse::from_http(resp))
         })
     }
 }

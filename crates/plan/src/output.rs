@@ -2,8 +2,9 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use http::header::{self, HeaderMap, HeaderValue};
+use http::header::{HeaderMap, HeaderValue};
 use naftiko_jsonpath::{Mapping, Selected};
+use naftiko_upstream::UpstreamResponse;
 use serde_json::Value;
 
 use crate::error::InvokeError;
@@ -91,18 +92,28 @@ impl Answer {
 }
 
 /// Upstream response headers passed on to callers.
-fn allowed_header(name: &header::HeaderName) -> bool {
-    matches!(
-        name.as_str(),
-        "location"
-            | "retry-after"
-            | "etag"
-            | "link"
-            | "cache-control"
-            | "last-modified"
-            | "expires"
-    ) || name.as_str().starts_with("x-ratelimit-")
-        || name.as_str().starts_with("ratelimit")
+const ALLOWED_HEADERS: [&[u8]; 7] = [
+    b"location",
+    b"retry-after",
+    b"etag",
+    b"link",
+    b"cache-control",
+    b"last-modified",
+    b"expires",
+];
+
+/// Prefixes of upstream response headers passed on to callers (rate limits).
+const ALLOWED_PREFIXES: [&[u8]; 2] = [b"x-ratelimit-", b"ratelimit"];
+
+/// Whether an upstream response field named `name` (as sent, any case) is passed on.
+fn allowed_header(name: &[u8]) -> bool {
+    ALLOWED_HEADERS
+        .iter()
+        .any(|a| a.len() == name.len() && a.eq_ignore_ascii_case(name))
+        || ALLOWED_PREFIXES.iter().any(|p| {
+            name.get(..p.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(p))
+        })
 }
 
 /// A cheap shape check for bodies labelled JSON (a full parse costs ~20% of a proxied
@@ -141,19 +152,24 @@ impl OutputPlan {
     pub(crate) fn shape(
         &self,
         operation: &str,
-        resp: http::Response<Bytes>,
+        resp: UpstreamResponse,
         values: &Values,
         binds: &Binds,
     ) -> Result<Answer, InvokeError> {
-        let (parts, bytes) = resp.into_parts();
-        let status = parts.status;
+        let status = resp.status();
         let mut headers = HeaderMap::new();
-        for (k, v) in &parts.headers {
-            if allowed_header(k) {
-                headers.append(k.clone(), v.clone());
+        for field in resp.fields().iter() {
+            if allowed_header(field.name())
+                && let (Some(k), Some(v)) = (field.header_name(), field.header_value())
+            {
+                headers.append(k, v);
             }
         }
-        let ct = parts.headers.get(header::CONTENT_TYPE).cloned();
+        let ct = resp
+            .fields()
+            .get("content-type")
+            .and_then(|f| f.header_value());
+        let bytes = resp.into_body();
         if status == StatusCode::NO_CONTENT
             || status == StatusCode::NOT_MODIFIED
             || bytes.is_empty()
@@ -311,5 +327,33 @@ mod tests {
             assert!(!is(no), "{}", String::from_utf8_lossy(no));
         }
         assert!(!is_json_type(None));
+    }
+
+    #[test]
+    fn allow_listed_fields_pass_in_any_case_others_do_not() {
+        let pairs: [(&[u8], &[u8]); 7] = [
+            (b"Content-Type", b"application/json"),
+            (b"ETag", b"\"v1\""),
+            (b"X-RateLimit-Remaining", b"9"),
+            (b"RateLimit-Policy", b"10;w=1"),
+            (b"Set-Cookie", b"upstream=secret"),
+            (b"Retry-After", b"3"),
+            (b"X-Rate", b"no"),
+        ];
+        let resp = UpstreamResponse::new(StatusCode::OK, Bytes::from_static(b"{}"))
+            .with_fields(naftiko_upstream::Fields::from_pairs(pairs));
+        let answer = OutputPlan::RootJson
+            .shape("op", resp, &Values::with_capacity(0), &Binds::default())
+            .unwrap();
+        let names: Vec<_> = answer.headers.keys().map(|k| k.as_str()).collect();
+        assert_eq!(
+            names,
+            ["etag", "x-ratelimit-remaining", "ratelimit-policy", "retry-after"]
+        );
+        assert_eq!(answer.headers["etag"], "\"v1\"");
+        let AnswerBody::Bytes { content_type, .. } = &answer.body else {
+            panic!("{:?}", answer.body);
+        };
+        assert_eq!(content_type.as_ref().unwrap(), "application/json");
     }
 }

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use std::task::{Context, Poll, Waker};
 
-use bytes::{Bytes, BytesMut};
-use http::{Method, Response, Uri};
+use bytes::BytesMut;
+use http::{Method, Uri};
 use hyper_rustls::{
     ConfigBuilderExt as _, HttpsConnector, HttpsConnectorBuilder, MaybeHttpsStream,
 };
@@ -27,9 +27,9 @@ use tokio::time::Instant;
 use crate::deadline::Timer;
 use crate::error::{self, BuildError, UpstreamError};
 use crate::h1::{self, Failure};
-use crate::names::FieldNames;
 use crate::pool::Pool;
 use crate::request::{Origin, UpstreamRequest};
+use crate::response::UpstreamResponse;
 use crate::{CallOptions, Upstream, UpstreamFuture};
 
 /// Connection-level settings for [`HttpUpstream`]; per-call limits live in
@@ -141,7 +141,7 @@ impl HttpUpstream {
         max_body: usize,
         target: &Origin,
         timeout: Duration,
-    ) -> Result<Response<Bytes>, UpstreamError> {
+    ) -> Result<UpstreamResponse, UpstreamError> {
         let now = Instant::now();
         // A timeout too long to add is as good as none (tokio does the same).
         let at = now.checked_add(timeout).unwrap_or_else(|| now + FAR_FUTURE);
@@ -169,12 +169,10 @@ impl HttpUpstream {
                     io,
                     buf,
                     head,
-                    names,
                     timer,
                 } = &mut conn;
-                let exchange = std::pin::pin!(h1::exchange(
-                    &mut **io, buf, head, names, req, host, max_body
-                ));
+                let exchange =
+                    std::pin::pin!(h1::exchange(&mut **io, buf, head, req, host, max_body));
                 timer.run(at, exchange).await
             };
             // On a timeout the connection is dropped, half-read, instead of pooled.
@@ -212,7 +210,6 @@ impl HttpUpstream {
             io: Box::new(TokioIo::new(io)),
             buf: BytesMut::with_capacity(8192),
             head: Vec::new(),
-            names: FieldNames::default(),
             timer: Timer::new(at),
         })
     }
@@ -226,8 +223,6 @@ pub(crate) struct Conn {
     buf: BytesMut,
     /// The request head being written, reused from one exchange to the next.
     head: Vec<u8>,
-    /// The response field names last read on this connection.
-    names: FieldNames,
     /// Times every exchange on this connection.
     timer: Timer,
 }

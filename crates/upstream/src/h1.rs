@@ -13,11 +13,11 @@ use std::mem::MaybeUninit;
 
 use bytes::{Buf as _, Bytes, BytesMut};
 use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
-use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Version};
+use http::{Method, StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
-use crate::names::FieldNames;
 use crate::request::UpstreamRequest;
+use crate::response::{Fields, UpstreamResponse};
 use framing::{Delimiting, Framing};
 
 mod batch;
@@ -25,8 +25,6 @@ mod framing;
 
 /// Most response header fields accepted.
 const MAX_HEADERS: usize = 100;
-/// Response heads with up to this many fields are parsed without allocating for them.
-const FEW_HEADERS: usize = 16;
 /// Request bodies up to this size are sent in the same write as the head.
 const INLINE_BODY: usize = 64 * 1024;
 /// A connection's request buffer keeps at most this much memory between exchanges.
@@ -49,7 +47,7 @@ pub(crate) enum Failure {
 
 /// A complete response and whether the connection may carry another exchange.
 pub(crate) struct Exchanged {
-    pub(crate) response: Response<Bytes>,
+    pub(crate) response: UpstreamResponse,
     pub(crate) reusable: bool,
 }
 
@@ -60,7 +58,6 @@ pub(crate) async fn exchange<Io: AsyncRead + AsyncWrite + Unpin>(
     io: &mut Io,
     buf: &mut BytesMut,
     head: &mut Vec<u8>,
-    names: &mut FieldNames,
     req: &UpstreamRequest,
     host: &str,
     max_body: usize,
@@ -84,8 +81,8 @@ pub(crate) async fn exchange<Io: AsyncRead + AsyncWrite + Unpin>(
         *head = Vec::new();
     }
 
-    let (status, version, headers, delimiting) = loop {
-        let parsed = read_head(io, buf, names).await?;
+    let (status, version, fields, delimiting) = loop {
+        let parsed = read_head(io, buf).await?;
         // We never ask to switch protocols; anything after a 101 is not HTTP/1.1.
         if parsed.0 == StatusCode::SWITCHING_PROTOCOLS {
             return Err(Failure::Protocol(
@@ -113,10 +110,9 @@ pub(crate) async fn exchange<Io: AsyncRead + AsyncWrite + Unpin>(
     if !buf.is_empty() {
         reusable = false;
     }
-    let mut response = Response::new(body);
-    *response.status_mut() = status;
-    *response.version_mut() = version;
-    *response.headers_mut() = headers;
+    let response = UpstreamResponse::new(status, body)
+        .with_version(version)
+        .with_fields(fields);
     Ok(Exchanged { response, reusable })
 }
 
@@ -161,11 +157,10 @@ fn encode_request(out: &mut Vec<u8>, req: &UpstreamRequest, path: &str, host: &s
 async fn read_head<Io: AsyncRead + Unpin>(
     io: &mut Io,
     buf: &mut BytesMut,
-    names: &mut FieldNames,
 ) -> Result<Head, Failure> {
     let mut first_read = buf.is_empty();
     loop {
-        if let Some(head) = parse_head(buf, names)? {
+        if let Some(head) = parse_head(buf)? {
             return Ok(head);
         }
         if buf.capacity() - buf.len() < 4096 {
@@ -192,7 +187,7 @@ async fn read_head<Io: AsyncRead + Unpin>(
 ///
 /// Not async on purpose: the header slots live on the stack only while parsing instead of
 /// in every exchange future (3 KB that each move of the future would copy).
-fn parse_head(buf: &mut BytesMut, names: &mut FieldNames) -> Result<Option<Head>, Failure> {
+fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, Failure> {
     // Called before the first read too.
     if buf.is_empty() {
         return Ok(None);
@@ -215,61 +210,31 @@ fn parse_head(buf: &mut BytesMut, names: &mut FieldNames) -> Result<Option<Head>
         Err(e) => return Err(Failure::Protocol(format!("invalid response head: {e}"))),
     };
     let (status, version) = status_line(&parsed)?;
-    // Where each field is, so that the values can share the head's bytes once it is cut
-    // off the buffer instead of each being copied into an allocation of its own. Most
-    // answers have a handful of fields: those spans stay on the stack.
-    let mut few = [Span::default(); FEW_HEADERS];
-    let mut many = Vec::new();
-    let spans = if parsed.headers.len() <= FEW_HEADERS {
-        &mut few[..parsed.headers.len()]
-    } else {
-        many.resize(parsed.headers.len(), Span::default());
-        &mut many[..]
-    };
+    // Where each field is: the fields keep pointing into the head once it is cut off
+    // the buffer, instead of each being copied or parsed.
+    let mut spans = Vec::with_capacity(parsed.headers.len());
     let mut delimiting = Delimiting::default();
-    for (h, span) in parsed.headers.iter().zip(spans.iter_mut()) {
-        *span = Span::of(buf, h.name.as_bytes(), h.value);
+    for h in parsed.headers.iter() {
+        spans.push((span_of(buf, h.name.as_bytes()), span_of(buf, h.value)));
         delimiting.field(h.name.as_bytes(), h.value);
     }
     let head = buf.split_to(len).freeze();
-    let mut headers = HeaderMap::with_capacity(spans.len());
-    for (k, &Span { name, value }) in spans.iter().enumerate() {
-        let name = head
-            .get(name.0..name.1)
-            .and_then(|n| names.name(k, n))
-            .ok_or_else(|| bad_head("header name"))?;
-        let value = head
-            .get(value.0..value.1)
-            .and_then(|_| HeaderValue::from_maybe_shared(head.slice(value.0..value.1)).ok())
-            .ok_or_else(|| bad_head("header value"))?;
-        headers.append(name, value);
-    }
-    Ok(Some((status, version, headers, delimiting)))
+    Ok(Some((
+        status,
+        version,
+        Fields::from_spans(head, spans),
+        delimiting,
+    )))
 }
 
 /// A parsed response head.
-type Head = (StatusCode, Version, HeaderMap, Delimiting);
+type Head = (StatusCode, Version, Fields, Delimiting);
 
-/// A header field's name and value as `start..end` of the buffer it was parsed from.
-#[derive(Debug, Clone, Copy, Default)]
-struct Span {
-    name: (usize, usize),
-    value: (usize, usize),
-}
-
-impl Span {
-    /// `name` and `value` are slices of `buf` (httparse points into it); anything else
-    /// gives a span outside the head, refused when it is read.
-    fn of(buf: &[u8], name: &[u8], value: &[u8]) -> Self {
-        let at = |part: &[u8]| {
-            let start = (part.as_ptr() as usize).wrapping_sub(buf.as_ptr() as usize);
-            (start, start.saturating_add(part.len()))
-        };
-        Self {
-            name: at(name),
-            value: at(value),
-        }
-    }
+/// Where `part`, a slice of `buf` (httparse points into it), is in `buf`: anything else
+/// gives a span outside the head, which reads as empty.
+fn span_of(buf: &[u8], part: &[u8]) -> std::ops::Range<usize> {
+    let start = (part.as_ptr() as usize).wrapping_sub(buf.as_ptr() as usize);
+    start..start.saturating_add(part.len())
 }
 
 fn bad_head(what: &str) -> Failure {

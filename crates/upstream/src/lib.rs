@@ -3,7 +3,7 @@
 //! TLS, connect/call timeouts, the response-body size cap and the mapping of
 //! transport failures onto a small, stable [`UpstreamError`].
 //! It takes a fully built [`UpstreamRequest`] and hands back a fully read
-//! `http::Response<Bytes>`; it must not know about capability specs, JSONPath,
+//! [`UpstreamResponse`]; it must not know about capability specs, JSONPath,
 //! REST or MCP — request shaping and response mapping belong to the plan crate,
 //! which holds an `Arc<dyn Upstream>` so tests can swap in a fake.
 #![forbid(unsafe_code)]
@@ -15,6 +15,7 @@ mod h1;
 mod names;
 mod pool;
 mod request;
+mod response;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -26,12 +27,17 @@ pub use client::{HttpUpstream, HttpUpstreamConfig};
 pub use error::{BuildError, UpstreamError};
 pub use names::FieldNames;
 pub use request::{Origin, UpstreamRequest};
+pub use response::{Field, Fields, UpstreamResponse};
 
 /// The future returned by [`Upstream::send`].
 ///
 /// Boxed so that [`Upstream`] stays object safe; that one allocation per call
 /// is the price of `Arc<dyn Upstream>`.
 pub type UpstreamFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<UpstreamResponse, UpstreamError>> + Send + 'a>>;
+
+/// The future returned by [`Upstream::send_http`].
+pub type HttpFuture<'a> =
     Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, UpstreamError>> + Send + 'a>>;
 
 /// Something that can perform one HTTP exchange with a consumed API.
@@ -44,10 +50,14 @@ pub trait Upstream: Send + Sync + 'static {
     fn send(&self, req: UpstreamRequest, opts: &CallOptions) -> UpstreamFuture<'_>;
 
     /// Sends an `http::Request` with an absolute URI (see [`UpstreamRequest::from_http`];
-    /// an error when it is not one).
-    fn send_http(&self, req: http::Request<Bytes>, opts: &CallOptions) -> UpstreamFuture<'_> {
+    /// an error when it is not one), answering an `http::Response`: for callers that
+    /// want the general types (tools, tests), not the gateway's hot path.
+    fn send_http(&self, req: http::Request<Bytes>, opts: &CallOptions) -> HttpFuture<'_> {
         match UpstreamRequest::from_http(req) {
-            Ok(req) => self.send(req, opts),
+            Ok(req) => {
+                let sent = self.send(req, opts);
+                Box::pin(async move { sent.await.map(UpstreamResponse::into_http) })
+            }
             Err(e) => Box::pin(std::future::ready(Err(e))),
         }
     }
@@ -92,9 +102,8 @@ mod tests {
         fn send(&self, req: UpstreamRequest, _opts: &CallOptions) -> UpstreamFuture<'_> {
             let status = self.0;
             Box::pin(async move {
-                let mut resp = http::Response::new(Bytes::from(req.url()));
-                *resp.status_mut() = http::StatusCode::from_u16(status).unwrap();
-                Ok(resp)
+                let status = http::StatusCode::from_u16(status).unwrap();
+                Ok(UpstreamResponse::new(status, Bytes::from(req.url())))
             })
         }
     }

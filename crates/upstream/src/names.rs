@@ -40,7 +40,7 @@ impl FieldNames {
 /// Whether `raw` is `lower` (a lowercase name) in any case, eight bytes at a time:
 /// `[u8]::eq_ignore_ascii_case` folds byte by byte, which cost more per name than
 /// parsing it (clients send `Content-Type`, not `content-type`).
-fn eq_folded(lower: &[u8], raw: &[u8]) -> bool {
+pub(crate) fn eq_folded(lower: &[u8], raw: &[u8]) -> bool {
     if lower.len() != raw.len() {
         return false;
     }
