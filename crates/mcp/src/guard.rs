@@ -3,8 +3,8 @@
 
 use std::net::IpAddr;
 
-use http::HeaderMap;
 use http::header::{ACCEPT, HOST, HeaderValue, ORIGIN};
+use naftiko_plan::Fields;
 
 use crate::McpConfig;
 use crate::error::HttpError;
@@ -34,9 +34,9 @@ impl Guard {
     }
 
     /// Checks `Host` and `Origin`; returns the origin to echo in CORS headers, if any.
-    pub(crate) fn check(&self, headers: &HeaderMap) -> Result<Option<HeaderValue>, HttpError> {
+    pub(crate) fn check(&self, headers: &Fields) -> Result<Option<HeaderValue>, HttpError> {
         if let Some(host) = headers.get(HOST) {
-            let host = host.to_str().map_err(|_| HttpError::ForbiddenHost)?;
+            let host = host.to_str().ok_or(HttpError::ForbiddenHost)?;
             if !self.host_allowed(host) {
                 return Err(HttpError::ForbiddenHost);
             }
@@ -44,9 +44,12 @@ impl Guard {
         let Some(origin) = headers.get(ORIGIN) else {
             return Ok(None);
         };
-        let text = origin.to_str().map_err(|_| HttpError::ForbiddenOrigin)?;
+        let text = origin.to_str().ok_or(HttpError::ForbiddenOrigin)?;
         if self.origin_allowed(text) {
-            Ok(Some(origin.clone()))
+            origin
+                .header_value()
+                .map(Some)
+                .ok_or(HttpError::ForbiddenOrigin)
         } else {
             Err(HttpError::ForbiddenOrigin)
         }
@@ -126,8 +129,11 @@ fn has_port(host: &str) -> bool {
 /// Whether `Accept` allows `media` (`type/subtype`). A missing header allows anything;
 /// `*/*` and `type/*` count. Quality values are not weighed: clients that list a type at
 /// all can read it.
-pub(crate) fn accepts(headers: &HeaderMap, media: &str) -> bool {
-    let mut values = headers.get_all(ACCEPT).iter().peekable();
+pub(crate) fn accepts(headers: &Fields, media: &str) -> bool {
+    let mut values = headers
+        .get_all(ACCEPT.as_str())
+        .map(|f| f.value())
+        .peekable();
     if values.peek().is_none() {
         return true;
     }
@@ -137,13 +143,12 @@ pub(crate) fn accepts(headers: &HeaderMap, media: &str) -> bool {
     values.any(|v| {
         // What MCP clients send (`application/json, text/event-stream`), matched
         // without splitting the list.
-        if v.as_bytes()
-            .strip_prefix(media)
+        if v.strip_prefix(media)
             .is_some_and(|rest| matches!(rest.first(), None | Some(b',' | b';' | b' ' | b'\t')))
         {
             return true;
         }
-        v.as_bytes().split(|&c| c == b',').any(|range| {
+        v.split(|&c| c == b',').any(|range| {
             let range = range
                 .split(|&c| c == b';')
                 .next()
@@ -221,12 +226,8 @@ mod tests {
 
     #[test]
     fn accept() {
-        let h = |v: &str| {
-            let mut m = HeaderMap::new();
-            m.insert(ACCEPT, HeaderValue::from_str(v).unwrap());
-            m
-        };
-        assert!(accepts(&HeaderMap::new(), "application/json"));
+        let h = |v: &str| Fields::from_pairs([(&b"Accept"[..], v.as_bytes())]);
+        assert!(accepts(&Fields::default(), "application/json"));
         assert!(accepts(
             &h("application/json, text/event-stream"),
             "application/json"
@@ -252,11 +253,11 @@ mod tests {
             "application/json"
         ));
         // Every Accept header counts; bytes outside ASCII spoil only their own range.
-        let mut m = h("text/html");
-        m.append(
-            ACCEPT,
-            HeaderValue::from_bytes(b"x/\xff, application/json").unwrap(),
-        );
+        let pairs: [(&[u8], &[u8]); 2] = [
+            (b"accept", b"text/html"),
+            (b"ACCEPT", b"x/\xff, application/json"),
+        ];
+        let m = Fields::from_pairs(pairs);
         assert!(accepts(&m, "application/json"));
         assert!(!accepts(&m, "text/event-stream"));
     }

@@ -14,9 +14,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::stream;
 use http::header::{self, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 use http_body_util::Full;
-use naftiko_plan::{BodyError, PlainRequest, PlainService};
+use naftiko_plan::{BodyError, Field, Fields, PlainRequest, PlainService};
 use serde_json::value::RawValue;
 
 use crate::catalog::Catalog;
@@ -75,7 +75,8 @@ where
         // arguments for as long as it lives, and this one is boxed (copied whole) and
         // touched on every poll, so every byte of it costs on every call.
         let (parts, body) = req.into_parts();
-        Box::pin(handle(self.0.clone(), parts.method, parts.headers, body))
+        let headers = Fields::from_header_map(&parts.headers);
+        Box::pin(handle(self.0.clone(), parts.method, headers, body))
     }
 }
 
@@ -137,7 +138,7 @@ struct App {
 fn handle<B>(
     app: Arc<App>,
     method: Method,
-    headers: HeaderMap,
+    headers: Fields,
     body: B,
 ) -> impl Future<Output = Result<Response, Infallible>> + Send
 where
@@ -175,14 +176,16 @@ where
     }
 }
 
-fn preflight(h: &HeaderMap) -> Response {
+fn preflight(h: &Fields) -> Response {
     let mut resp = StatusCode::NO_CONTENT.into_response();
     let headers = resp.headers_mut();
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
         HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
     );
-    let asked = h.get(header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
+    let asked = h
+        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .and_then(|f| f.header_value());
     headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked.unwrap_or(HeaderValue::from_static("content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id")));
     headers.insert(
         header::ACCESS_CONTROL_MAX_AGE,
@@ -197,26 +200,26 @@ fn accepted() -> Response {
 
 /// `MCP-Protocol-Version`: missing is fine (served as the session's version, else
 /// 2025-03-26); present and unsupported is 400.
-fn header_version(h: &HeaderMap) -> Result<Option<Version>, HttpError> {
+fn header_version(h: &Fields) -> Result<Option<Version>, HttpError> {
     let Some(v) = h.get(PROTOCOL_VERSION) else {
         return Ok(None);
     };
-    Version::parse_bytes(v.as_bytes().trim_ascii())
+    Version::parse_bytes(v.value().trim_ascii())
         .map(Some)
         .ok_or_else(|| {
-            let text = String::from_utf8_lossy(v.as_bytes());
+            let text = String::from_utf8_lossy(v.value());
             HttpError::rpc(RpcError::unsupported_version(&text))
         })
 }
 
 /// The whole request body, at most `max` bytes.
-async fn read_body<B>(h: &HeaderMap, body: B, max: usize) -> Result<Bytes, HttpError>
+async fn read_body<B>(h: &Fields, body: B, max: usize) -> Result<Bytes, HttpError>
 where
     B: http_body::Body<Data = Bytes>,
 {
     let declared = h
         .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.to_str())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max as u64) {
         return Err(HttpError::TooLarge);
@@ -238,19 +241,19 @@ impl App {
     }
 
     /// The request's session: required (and must be live) when stateful.
-    fn session(&self, h: &HeaderMap) -> Result<Option<Arc<Session>>, HttpError> {
+    fn session(&self, h: &Fields) -> Result<Option<Arc<Session>>, HttpError> {
         if !self.stateful() {
             return Ok(None);
         }
         let id = h.get(SESSION_ID).ok_or(HttpError::MissingSession)?;
-        let id = id.to_str().map_err(|_| HttpError::UnknownSession)?;
+        let id = id.to_str().ok_or(HttpError::UnknownSession)?;
         self.sessions
             .get(id)
             .map(Some)
             .ok_or(HttpError::UnknownSession)
     }
 
-    async fn post<B>(&self, h: &HeaderMap, body: B) -> Result<Response, HttpError>
+    async fn post<B>(&self, h: &Fields, body: B) -> Result<Response, HttpError>
     where
         B: http_body::Body<Data = Bytes>,
         B::Error: Into<axum::BoxError>,
@@ -270,7 +273,7 @@ impl App {
 
     async fn post_single(
         &self,
-        h: &HeaderMap,
+        h: &Fields,
         version: Option<Version>,
         catalog: &Catalog,
         bytes: &[u8],
@@ -339,7 +342,7 @@ impl App {
     /// against the body, then answers without a session.
     async fn post_stateless(
         &self,
-        h: &HeaderMap,
+        h: &Fields,
         header: Option<Version>,
         catalog: &Catalog,
         id: &str,
@@ -350,13 +353,10 @@ impl App {
             id: Some(id.to_owned()),
             error: RpcError::new(HEADER_MISMATCH, format!("Header mismatch: {what}")),
         };
-        if let Some(m) = h
-            .get(MCP_METHOD)
-            .filter(|m| m.as_bytes() != method.as_bytes())
-        {
+        if let Some(m) = h.get(MCP_METHOD).filter(|m| m.value() != method.as_bytes()) {
             return Err(mismatch(format!(
                 "Mcp-Method header value '{}' does not match body value '{method}'",
-                String::from_utf8_lossy(m.as_bytes())
+                String::from_utf8_lossy(m.value())
             )));
         }
         let meta = meta_version(params);
@@ -370,7 +370,7 @@ impl App {
         }
         if method == "tools/call"
             && let (Some(header_name), Some(body_name)) = (h.get(MCP_NAME), tool_name(params))
-            && decode_header(header_name).as_deref() != Some(body_name.as_str())
+            && decode_header(&header_name).as_deref() != Some(body_name.as_str())
         {
             return Err(mismatch(format!(
                 "Mcp-Name header does not match body value '{body_name}'"
@@ -395,7 +395,7 @@ impl App {
 
     async fn post_batch(
         &self,
-        h: &HeaderMap,
+        h: &Fields,
         header: Option<Version>,
         catalog: &Catalog,
         bytes: &[u8],
@@ -432,7 +432,7 @@ impl App {
         })
     }
 
-    fn get(&self, h: &HeaderMap) -> Result<Response, HttpError> {
+    fn get(&self, h: &Fields) -> Result<Response, HttpError> {
         if !self.stateful() {
             return Err(HttpError::MethodNotAllowed);
         }
@@ -467,12 +467,12 @@ impl App {
             .into_response())
     }
 
-    fn delete(&self, h: &HeaderMap) -> Result<Response, HttpError> {
+    fn delete(&self, h: &Fields) -> Result<Response, HttpError> {
         if !self.stateful() {
             return Err(HttpError::MethodNotAllowed);
         }
         let id = h.get(SESSION_ID).ok_or(HttpError::MissingSession)?;
-        let id = id.to_str().map_err(|_| HttpError::UnknownSession)?;
+        let id = id.to_str().ok_or(HttpError::UnknownSession)?;
         if self.sessions.remove(id) {
             Ok(StatusCode::OK.into_response())
         } else {
@@ -482,7 +482,7 @@ impl App {
 }
 
 /// The HTTP answer to one request's reply.
-fn reply_response(h: &HeaderMap, reply: Reply, id: &str, modern: bool) -> Response {
+fn reply_response(h: &Fields, reply: Reply, id: &str, modern: bool) -> Response {
     match reply {
         Reply::Ok(body) => json_response(StatusCode::OK, body),
         Reply::Err(e) => json_response(rpc_status(e.code, modern), error_response(Some(id), &e)),
@@ -501,8 +501,8 @@ fn tool_name(params: Option<Params<'_>>) -> Option<String> {
 }
 
 /// A mirrored header value, decoding the `=?base64?...?=` form.
-fn decode_header(v: &HeaderValue) -> Option<String> {
-    let text = v.to_str().ok()?;
+fn decode_header(v: &Field<'_>) -> Option<String> {
+    let text = v.to_str()?;
     match text
         .strip_prefix("=?base64?")
         .and_then(|t| t.strip_suffix("?="))

@@ -30,6 +30,7 @@ pub use compile::{CompileOptions, UpstreamFactory, compile, route_variables};
 pub use error::{Fault, InvokeError};
 pub use exposed::{McpAdapterPlan, RestAdapterPlan, RestResourcePlan};
 pub use inbound::{BodyError, read_body};
+pub use naftiko_upstream::{Field, Fields};
 pub use operation::{OperationPlan, ParamType, Placement};
 pub use output::{Answer, AnswerBody, OutputPlan, is_json_media_type};
 pub use plain::{OriginForm, PlainRequest, PlainService, Target};

@@ -348,7 +348,12 @@ mod tests {
         let names: Vec<_> = answer.headers.keys().map(|k| k.as_str()).collect();
         assert_eq!(
             names,
-            ["etag", "x-ratelimit-remaining", "ratelimit-policy", "retry-after"]
+            [
+                "etag",
+                "x-ratelimit-remaining",
+                "ratelimit-policy",
+                "retry-after"
+            ]
         );
         assert_eq!(answer.headers["etag"], "\"v1\"");
         let AnswerBody::Bytes { content_type, .. } = &answer.body else {

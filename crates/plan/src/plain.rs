@@ -7,8 +7,9 @@
 //! already; [`OriginForm`] is that target with the one check the adapters rely on.
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, Uri};
+use http::{Method, Uri};
 use http_body_util::Full;
+use naftiko_upstream::Fields;
 
 /// An origin-form request target (`/path?query`): `/` followed by visible ASCII other
 /// than `#` (a fragment), `"`, `<`, `>` and `` ` ``, a subset of what `http::Uri`
@@ -77,8 +78,8 @@ pub struct PlainRequest {
     pub method: Method,
     /// The request target.
     pub target: OriginForm,
-    /// The header fields.
-    pub headers: HeaderMap,
+    /// The header fields, as sent.
+    pub headers: Fields,
     /// The whole body (empty when there is none).
     pub body: Bytes,
 }
@@ -91,7 +92,7 @@ impl PlainRequest {
         let mut req = http::Request::new(Full::new(self.body));
         *req.method_mut() = self.method;
         *req.uri_mut() = uri;
-        *req.headers_mut() = self.headers;
+        *req.headers_mut() = self.headers.to_header_map();
         Some(req)
     }
 }
@@ -207,8 +208,8 @@ mod tests {
 
     #[test]
     fn a_plain_request_converts_to_the_same_http_request() {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-a", "1".parse().unwrap());
+        let pairs: [(&[u8], &[u8]); 2] = [(b"X-A", b"1"), (b"x-a", b"2")];
+        let headers = Fields::from_pairs(pairs);
         let req = PlainRequest {
             method: Method::POST,
             target: origin("/p?q=1").unwrap(),
@@ -218,6 +219,7 @@ mod tests {
         let http = req.into_http().unwrap();
         assert_eq!(http.method(), Method::POST);
         assert_eq!(http.uri(), "/p?q=1");
-        assert_eq!(http.headers()["x-a"], "1");
+        let a: Vec<_> = http.headers().get_all("x-a").iter().collect();
+        assert_eq!(a, ["1", "2"]);
     }
 }

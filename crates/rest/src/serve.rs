@@ -8,10 +8,10 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
-use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use http::{HeaderValue, Method, StatusCode, header};
 use http_body_util::Full;
 use naftiko_plan::{Answer, AnswerBody};
-use naftiko_plan::{BodyError, PlainRequest, PlainService, Target};
+use naftiko_plan::{BodyError, Fields, PlainRequest, PlainService, Target};
 
 use crate::args::RestArgs;
 use crate::problem::{invoke_error, problem};
@@ -77,7 +77,7 @@ where
         let inbound = Inbound {
             method: parts.method,
             target: Target::Uri(parts.uri),
-            headers: parts.headers,
+            headers: Fields::from_header_map(&parts.headers),
         };
         Box::pin(handle(self.0.clone(), inbound, body).map(Ok))
     }
@@ -100,7 +100,7 @@ impl PlainService for RestService {
 struct Inbound {
     method: Method,
     target: Target,
-    headers: HeaderMap,
+    headers: Fields,
 }
 
 #[allow(clippy::manual_async_fn)] // Written out on purpose: see the comment inside.

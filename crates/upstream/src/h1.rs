@@ -16,8 +16,9 @@ use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{Method, StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
+use crate::fields::Fields;
 use crate::request::UpstreamRequest;
-use crate::response::{Fields, UpstreamResponse};
+use crate::response::UpstreamResponse;
 use framing::{Delimiting, Framing};
 
 mod batch;

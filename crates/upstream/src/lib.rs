@@ -11,6 +11,7 @@
 mod client;
 mod deadline;
 mod error;
+mod fields;
 mod h1;
 mod names;
 mod pool;
@@ -25,9 +26,9 @@ use bytes::Bytes;
 
 pub use client::{HttpUpstream, HttpUpstreamConfig};
 pub use error::{BuildError, UpstreamError};
-pub use names::FieldNames;
+pub use fields::{Field, Fields};
 pub use request::{Origin, UpstreamRequest};
-pub use response::{Field, Fields, UpstreamResponse};
+pub use response::UpstreamResponse;
 
 /// The future returned by [`Upstream::send`].
 ///

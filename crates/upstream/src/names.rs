@@ -1,45 +1,8 @@
-//! Header field names remembered per connection.
+//! Field names compared in any case, a word at a time: `[u8]::eq_ignore_ascii_case`
+//! folds byte by byte (~260 instructions for a title-case `Content-Type`), and every
+//! lookup in [`crate::Fields`] compares names.
 
-use http::HeaderName;
-
-/// Most field names a connection remembers.
-const KNOWN_NAMES: usize = 16;
-
-/// The field names of a connection's last message, by position.
-///
-/// A peer sends the same fields in the same order message after message (a client its
-/// request fields, an upstream its response fields), so the `k`-th name is usually the
-/// `k`-th of last time: one case-insensitive comparison instead of `HeaderName`'s
-/// parse (a table lookup per byte, and an allocation for a name that is not a standard
-/// one). Shared by the gateway's server side and the upstream client.
-#[derive(Debug, Default)]
-pub struct FieldNames(Vec<HeaderName>);
-
-impl FieldNames {
-    /// The name of the `k`-th field of a message, `raw` as sent; `None` if `raw` is not a
-    /// valid field name. Any remembered position will do; only a name new to the
-    /// connection is parsed.
-    pub fn name(&mut self, k: usize, raw: &[u8]) -> Option<HeaderName> {
-        let same = |n: &HeaderName| eq_folded(n.as_str().as_bytes(), raw);
-        if let Some(known) = self.0.get(k).filter(|n| same(n)) {
-            return Some(known.clone());
-        }
-        let name = match self.0.iter().find(|n| same(n)) {
-            Some(known) => known.clone(),
-            None => HeaderName::from_bytes(raw).ok()?,
-        };
-        if let Some(slot) = self.0.get_mut(k) {
-            *slot = name.clone();
-        } else if self.0.len() < KNOWN_NAMES {
-            self.0.push(name.clone());
-        }
-        Some(name)
-    }
-}
-
-/// Whether `raw` is `lower` (a lowercase name) in any case, eight bytes at a time:
-/// `[u8]::eq_ignore_ascii_case` folds byte by byte, which cost more per name than
-/// parsing it (clients send `Content-Type`, not `content-type`).
+/// Whether `raw` is `lower` (a lowercase name) in any case, eight bytes at a time.
 pub(crate) fn eq_folded(lower: &[u8], raw: &[u8]) -> bool {
     if lower.len() != raw.len() {
         return false;
@@ -82,23 +45,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_parsed_once_and_checked_every_time() {
-        let mut names = FieldNames::default();
-        assert_eq!(names.name(0, b"Content-Type").unwrap(), "content-type");
-        assert_eq!(names.name(1, b"X-Custom").unwrap(), "x-custom");
-        // Same position, same name in another case.
-        assert_eq!(names.name(0, b"content-TYPE").unwrap(), "content-type");
-        // Another position, a known name; then a name new to the connection.
-        assert_eq!(names.name(1, b"CONTENT-TYPE").unwrap(), "content-type");
-        assert_eq!(names.name(0, b"x-other").unwrap(), "x-other");
-        // A remembered name of another length or bytes is not taken for this one.
-        assert_eq!(names.name(0, b"x-othe").unwrap(), "x-othe");
-        assert!(names.name(0, b"bad name").is_none());
-        assert!(names.name(0, b"").is_none());
-        assert_eq!(names.name(0, b"x-othe").unwrap(), "x-othe");
-    }
-
-    #[test]
     fn folding_matches_std_for_every_byte_at_every_position() {
         for len in [1usize, 7, 8, 9, 16, 17] {
             for at in 0..len {
@@ -118,31 +64,5 @@ mod tests {
         // `^` and `~` differ by the case bit but are not letters.
         assert!(!eq_folded(b"a~", b"a^"));
         assert!(!eq_folded(b"content-type", b"content-typ"));
-    }
-
-    #[test]
-    fn names_are_kept_by_their_latest_position() {
-        let mut names = FieldNames::default();
-        let listed = |n: &FieldNames| n.0.iter().map(|n| n.to_string()).collect::<Vec<_>>();
-        for (k, raw) in ["Mcp-Session-Id", "Accept"].iter().enumerate() {
-            names.name(k, raw.as_bytes()).unwrap();
-        }
-        assert_eq!(listed(&names), ["mcp-session-id", "accept"]);
-        for (k, raw) in ["accept", "X-New", "MCP-SESSION-ID"].iter().enumerate() {
-            names.name(k, raw.as_bytes()).unwrap();
-        }
-        assert_eq!(listed(&names), ["accept", "x-new", "mcp-session-id"]);
-    }
-
-    #[test]
-    fn at_most_a_bounded_number_are_remembered() {
-        let mut names = FieldNames::default();
-        for k in 0..40 {
-            let raw = format!("x-f{k}");
-            assert_eq!(names.name(k, raw.as_bytes()).unwrap(), raw.as_str());
-        }
-        assert_eq!(names.0.len(), KNOWN_NAMES);
-        assert_eq!(names.name(3, b"X-F39").unwrap(), "x-f39");
-        assert_eq!(names.0[3], "x-f39", "kept at its position");
     }
 }

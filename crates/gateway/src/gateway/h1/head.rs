@@ -5,9 +5,8 @@
 use std::mem::MaybeUninit;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method};
-use naftiko_plan::{OriginForm, PlainRequest};
-use naftiko_upstream::FieldNames;
+use http::Method;
+use naftiko_plan::{Fields, OriginForm, PlainRequest};
 
 /// Most header fields a plain request may have.
 const MAX_HEADERS: usize = 64;
@@ -21,7 +20,7 @@ pub(super) const MAX_INLINE_BODY: usize = 64 * 1024;
 pub(super) enum Scan {
     /// Not a whole head yet.
     Partial,
-    /// A plain request; its fields are in the `Fields` given to [`scan`].
+    /// A plain request; its fields are in the `Spans` given to [`scan`].
     Plain(Plain),
     /// Anything else (including errors, which hyper answers).
     Other,
@@ -29,7 +28,7 @@ pub(super) enum Scan {
 
 /// Where each header field of a plain request is in its head: name and value as
 /// (offset, length); kept by the connection so that scanning does not allocate.
-pub(super) type Fields = Vec<(u16, u16, u16, u16)>;
+pub(super) type Spans = Vec<(u16, u16, u16, u16)>;
 
 /// Where a plain request's pieces are in the buffer (offsets into its head).
 pub(super) struct Plain {
@@ -42,7 +41,7 @@ pub(super) struct Plain {
 }
 
 /// Looks at the start of `buf` for a request head.
-pub(super) fn scan(buf: &[u8], fields: &mut Fields) -> Scan {
+pub(super) fn scan(buf: &[u8], fields: &mut Spans) -> Scan {
     let mut parsed = [const { MaybeUninit::uninit() }; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut []);
     let parse = httparse::ParserConfig::default().parse_request_with_uninit_headers(
@@ -123,33 +122,23 @@ fn content_length(value: &[u8]) -> Option<usize> {
 }
 
 impl Plain {
-    /// The request, borrowing header values and the target from `head`; `None` if
-    /// the target is not one [`OriginForm`] takes or a field is not valid for `http`
-    /// (hyper then answers it).
-    /// `names` are the field names of this connection's last request (most clients
-    /// send the same ones on every request).
-    pub(super) fn request(
-        &self,
-        fields: &Fields,
-        names: &mut FieldNames,
-        head: &Bytes,
-        body: Bytes,
-    ) -> Option<PlainRequest> {
+    /// The request, its target and fields sharing `head`'s bytes (`spans` are where
+    /// [`scan`] found the fields); `None` if the target is not one [`OriginForm`] takes
+    /// (hyper then answers it). httparse checked the names and values as `http` would.
+    pub(super) fn request(&self, spans: &Spans, head: &Bytes, body: Bytes) -> Option<PlainRequest> {
         let range = |at: u16, len: u16| usize::from(at)..usize::from(at) + usize::from(len);
         // Spans were checked against the head when scanned; `get` keeps a wrong one from
-        // panicking all the same.
-        let slice = |at, len| head.get(range(at, len)).map(|s| head.slice_ref(s));
-        let target = OriginForm::new(slice(self.target.0, self.target.1)?)?;
-        let mut headers = HeaderMap::with_capacity(fields.len());
-        for (k, &(n, nl, v, vl)) in fields.iter().enumerate() {
-            let name = names.name(k, head.get(range(n, nl))?)?;
-            let value = HeaderValue::from_maybe_shared(slice(v, vl)?).ok()?;
-            headers.append(name, value);
-        }
+        // panicking all the same (and `Fields` reads one as empty).
+        let target = head.get(range(self.target.0, self.target.1))?;
+        let target = OriginForm::new(head.slice_ref(target))?;
+        let spans = spans
+            .iter()
+            .map(|&(n, nl, v, vl)| (range(n, nl), range(v, vl)))
+            .collect();
         Some(PlainRequest {
             method: self.method.clone(),
             target,
-            headers,
+            headers: Fields::from_spans(head.clone(), spans),
             body,
         })
     }

@@ -37,9 +37,8 @@ use tokio::sync::watch;
 use tokio::time::{Instant, Sleep};
 
 use answer::Framing;
-use head::{Fields, Plain, Scan};
+use head::{Plain, Scan, Spans};
 use naftiko_plan::{PlainRequest, PlainService};
-use naftiko_upstream::FieldNames;
 
 /// What a service answers with: the REST and MCP services' futures.
 pub(crate) type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
@@ -91,8 +90,7 @@ pub(crate) async fn serve<IO, A>(
         io,
         buf: BytesMut::with_capacity(READ_BUF),
         out: Vec::new(),
-        fields: Fields::new(),
-        names: FieldNames::default(),
+        fields: Spans::new(),
         closing,
         header_timeout,
         deadline: Box::pin(tokio::time::sleep(header_timeout)),
@@ -145,9 +143,7 @@ struct Conn<IO> {
     buf: BytesMut,
     /// The answer being written.
     out: Vec<u8>,
-    fields: Fields,
-    /// Field names seen on this connection (see [`Plain::request`]).
-    names: FieldNames,
+    fields: Spans,
     closing: watch::Receiver<bool>,
     header_timeout: Duration,
     deadline: Pin<Box<Sleep>>,
@@ -177,8 +173,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Conn<IO> {
             }
             let head = self.buf.split_to(plain.head_len).freeze();
             let body = self.buf.split_to(plain.body_len).freeze();
-            let Some(req) = plain.request(&self.fields, &mut self.names, &head, body.clone())
-            else {
+            let Some(req) = plain.request(&self.fields, &head, body.clone()) else {
                 return Some(self.replay(&[&head, &body]));
             };
             if !self.exchange(app, &plain, req).await {
