@@ -233,7 +233,7 @@ impl OperationPlan {
         }
         // Filled in place: `http::request::Builder` moves the whole request through a
         // `Result` at every step, which showed up in per-request profiles.
-        let mut headers = http::HeaderMap::new();
+        let mut headers = Vec::new();
         let mut query_started = false;
         let mut cookies = String::new();
         let mut body_fields: Vec<(&str, Cow<'_, Value>)> = Vec::new();
@@ -256,7 +256,7 @@ impl OperationPlan {
                             reason: "not a valid HTTP header value".into(),
                         }
                     })?;
-                    headers.append(h.clone(), hv);
+                    headers.push((h.clone(), hv));
                 }
                 Placement::Cookie => push_cookie(&mut cookies, &p.name, &value_text(&v)),
                 Placement::Body => body_fields.push((&p.name, v)),
@@ -279,16 +279,16 @@ impl OperationPlan {
                 name: "cookie".into(),
                 reason: "not a valid HTTP header value".into(),
             })?;
-            headers.append(http::header::COOKIE, cookie);
+            headers.push((http::header::COOKIE, cookie));
         }
         // A Content-Type the operation declares as a header parameter wins over the
         // body's default.
-        if let Some(ct) = content_type.filter(|_| !headers.contains_key(http::header::CONTENT_TYPE))
-        {
+        let declared = |name| headers.iter().any(|(k, _)| *k == name);
+        if let Some(ct) = content_type.filter(|_| !declared(http::header::CONTENT_TYPE)) {
             let ct = HeaderValue::from_str(ct).map_err(|_| InvokeError::Internal {
                 reason: "body content type is not a valid header value".into(),
             })?;
-            headers.insert(http::header::CONTENT_TYPE, ct);
+            headers.push((http::header::CONTENT_TYPE, ct));
         }
         // The target is sent as built: the prefix comes from a parsed URI, literal path
         // text was made safe when compiled, values are percent-encoded.
@@ -378,7 +378,7 @@ impl OperationPlan {
 }
 
 fn apply_auth(
-    headers: &mut http::HeaderMap,
+    headers: &mut Vec<(http::HeaderName, HeaderValue)>,
     auth: &AuthPlan,
     url: &mut String,
     query_started: &mut bool,
@@ -397,14 +397,14 @@ fn apply_auth(
     };
     match auth {
         AuthPlan::Header(name, AuthValue::FixedHeader(hv)) => {
-            headers.append(name.clone(), hv.clone());
+            headers.push((name.clone(), hv.clone()));
         }
         AuthPlan::Header(name, v) => {
             let mut hv = HeaderValue::from_str(&text(v)?).map_err(|_| InvokeError::Internal {
                 reason: "authentication value is not a valid header value".into(),
             })?;
             hv.set_sensitive(true);
-            headers.append(name.clone(), hv);
+            headers.push((name.clone(), hv));
         }
         AuthPlan::Query(name, v) => {
             push_query(url, query_started, name, &Value::String(text(v)?));

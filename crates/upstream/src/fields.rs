@@ -134,7 +134,9 @@ impl Fields {
     /// case).
     pub fn get(&self, name: impl AsRef<str>) -> Option<Field<'_>> {
         let lower = name.as_ref().as_bytes();
-        self.iter().find(|f| eq_folded(lower, f.name()))
+        // Lengths first, from the spans: most fields are ruled out without their bytes.
+        self.iter()
+            .find(|f| f.name.len() == lower.len() && eq_folded(lower, f.name()))
     }
 
     /// Every field named `name` (lowercase; matched in any case), in order.
@@ -143,7 +145,7 @@ impl Fields {
         name: &'n str,
     ) -> impl Iterator<Item = Field<'s>> + use<'s, 'n> {
         self.iter()
-            .filter(move |f| eq_folded(name.as_bytes(), f.name()))
+            .filter(move |f| f.name.len() == name.len() && eq_folded(name.as_bytes(), f.name()))
     }
 }
 

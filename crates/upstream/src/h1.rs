@@ -126,7 +126,7 @@ fn encode_request(out: &mut Vec<u8>, req: &UpstreamRequest, path: &str, host: &s
     out.push(b' ');
     out.extend_from_slice(path.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    if !req.headers.contains_key(HOST) {
+    if !req.headers.iter().any(|(name, _)| name == HOST) {
         out.extend_from_slice(b"host: ");
         out.extend_from_slice(host.as_bytes());
         out.extend_from_slice(b"\r\n");

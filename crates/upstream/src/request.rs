@@ -5,7 +5,7 @@ use std::fmt;
 
 use bytes::Bytes;
 use http::uri::{Authority, Parts, PathAndQuery, Scheme};
-use http::{HeaderMap, Method, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 
 use crate::error::UpstreamError;
 
@@ -98,9 +98,11 @@ pub struct UpstreamRequest {
     pub origin: Origin,
     /// The request target in origin form: path and query, starting with `/`.
     pub target: String,
-    /// Header fields; the framing ones (`Content-Length`, `Transfer-Encoding`) are
-    /// replaced by what the body needs, `Host` defaults to the origin's authority.
-    pub headers: HeaderMap,
+    /// Header fields, sent in this order; the framing ones (`Content-Length`,
+    /// `Transfer-Encoding`) are replaced by what the body needs, `Host` defaults to the
+    /// origin's authority. A list, not a `HeaderMap`: the fields are only written out
+    /// (a map allocated twice and hashed every name, per request).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
     /// The body, sent with a `Content-Length`.
     pub body: Bytes,
 }
@@ -120,7 +122,7 @@ impl UpstreamRequest {
             method: parts.method,
             origin,
             target,
-            headers: parts.headers,
+            headers: fields_of(parts.headers),
             body,
         })
     }
@@ -130,6 +132,22 @@ impl UpstreamRequest {
         let scheme = if self.origin.https { "https" } else { "http" };
         format!("{scheme}://{}{}", self.origin.authority, self.target)
     }
+}
+
+/// A `HeaderMap`'s fields in its order (a repeated name's values together).
+fn fields_of(headers: HeaderMap) -> Vec<(HeaderName, HeaderValue)> {
+    let mut fields = Vec::with_capacity(headers.len());
+    let mut last: Option<HeaderName> = None;
+    for (name, value) in headers {
+        // `None` repeats the previous name.
+        if let Some(name) = name {
+            last = Some(name);
+        }
+        if let Some(name) = &last {
+            fields.push((name.clone(), value));
+        }
+    }
+    fields
 }
 
 #[cfg(test)]
@@ -168,13 +186,24 @@ mod tests {
     fn from_http_keeps_the_target_as_written() {
         let req = http::Request::post("http://h:81/a/b%20c?x=1&y")
             .header("x-k", "v")
+            .header("x-two", "1")
+            .header("x-k", "w")
             .body(Bytes::from_static(b"{}"))
             .unwrap();
         let r = UpstreamRequest::from_http(req).unwrap();
         assert_eq!(r.method, Method::POST);
         assert_eq!(r.target, "/a/b%20c?x=1&y");
         assert_eq!(r.url(), "http://h:81/a/b%20c?x=1&y");
-        assert_eq!(r.headers["x-k"], "v");
+        let fields: Vec<_> = r
+            .headers
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.to_str().unwrap()))
+            .collect();
+        assert_eq!(
+            fields,
+            ["x-k=v", "x-k=w", "x-two=1"],
+            "a name's values together"
+        );
         let bare = http::Request::get("http://h").body(Bytes::new()).unwrap();
         assert_eq!(UpstreamRequest::from_http(bare).unwrap().target, "/");
     }

@@ -1,7 +1,7 @@
 //! The exchange against canned and scripted peers over in-memory pipes.
 
 use super::*;
-use http::HeaderValue;
+use http::{HeaderName, HeaderValue};
 
 fn req(method: Method, body: &'static [u8]) -> UpstreamRequest {
     let mut r = UpstreamRequest::from_http(
@@ -18,10 +18,13 @@ fn req(method: Method, body: &'static [u8]) -> UpstreamRequest {
 fn framing_headers_follow_the_body() {
     let mut r = req(Method::POST, b"abc");
     r.headers
-        .insert(CONTENT_LENGTH, HeaderValue::from_static("99"));
+        .push((CONTENT_LENGTH, HeaderValue::from_static("99")));
     r.headers
-        .insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
-    r.headers.insert("x-k", HeaderValue::from_static("v"));
+        .push((TRANSFER_ENCODING, HeaderValue::from_static("chunked")));
+    r.headers.push((
+        HeaderName::from_static("x-k"),
+        HeaderValue::from_static("v"),
+    ));
     let head = String::from_utf8(encode(&r, "/p?q=1", "h:81")).unwrap();
     assert_eq!(
         head,
@@ -32,7 +35,7 @@ fn framing_headers_follow_the_body() {
     let head = String::from_utf8(encode(&req(Method::GET, b""), "/", "h")).unwrap();
     assert!(!head.contains("content-length"), "{head}");
     let mut r = req(Method::GET, b"");
-    r.headers.insert(HOST, HeaderValue::from_static("other"));
+    r.headers.push((HOST, HeaderValue::from_static("other")));
     let head = String::from_utf8(encode(&r, "/", "h")).unwrap();
     assert_eq!(head, "GET / HTTP/1.1\r\nhost: other\r\n\r\n");
 }
