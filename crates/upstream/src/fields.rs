@@ -17,7 +17,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use crate::names::eq_folded;
 
 /// Header fields in the order received: each name and value a span of one buffer (the
-/// response head). Names keep their case as sent; lookups ignore it.
+/// message head). Names keep their case as sent; lookups ignore it.
 #[derive(Clone, Default)]
 pub struct Fields {
     bytes: Bytes,
@@ -59,7 +59,7 @@ impl<'a> Field<'a> {
         HeaderName::from_bytes(self.name()).ok()
     }
 
-    /// The value as a `HeaderValue` sharing the response's bytes; `None` when it is not
+    /// The value as a `HeaderValue` sharing the message's bytes; `None` when it is not
     /// a valid one.
     pub fn header_value(&self) -> Option<HeaderValue> {
         self.bytes.get(self.value.clone())?;
