@@ -10,31 +10,25 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use futures_util::stream;
 use http::header::{self, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
 use http_body_util::Full;
-use naftiko_plan::{BodyError, Field, Fields, PlainRequest, PlainService};
+use naftiko_plan::{BodyError, Fields, PlainRequest, PlainService};
 use serde_json::value::RawValue;
 
 use crate::catalog::Catalog;
-use crate::dispatch::{Core, Ctx, Reply, meta_version, only_member};
+use crate::dispatch::{Core, Ctx, Reply};
 use crate::error::{HttpError, json_response, rpc_status};
 use crate::guard::{Guard, accepts};
-use crate::jsonrpc::{
-    HEADER_MISMATCH, Kind, Message, Params, RpcError, Version, error_response, from_serde,
-    string_or_null,
-};
+use crate::jsonrpc::{Kind, Message, RpcError, Version, error_response, from_serde};
 use crate::session::{Session, Sessions};
 use crate::{McpConfig, McpSource, Notifier};
-use std::borrow::Cow;
+
+mod stateless;
 
 const SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
 const PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
-const MCP_METHOD: HeaderName = HeaderName::from_static("mcp-method");
-const MCP_NAME: HeaderName = HeaderName::from_static("mcp-name");
 const LIST_CHANGED: &str = r#"{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"#;
 
 /// The HTTP MCP server of one adapter, and the handle that announces tool changes to it.
@@ -338,61 +332,6 @@ impl App {
         }
     }
 
-    /// A 2026-07-28 request (or a `server/discover` probe): checks the mirrored headers
-    /// against the body, then answers without a session.
-    async fn post_stateless(
-        &self,
-        h: &Fields,
-        header: Option<Version>,
-        catalog: &Catalog,
-        id: &str,
-        method: &str,
-        params: Option<Params<'_>>,
-    ) -> Result<Response, HttpError> {
-        let mismatch = |what: String| HttpError::Rpc {
-            id: Some(id.to_owned()),
-            error: RpcError::new(HEADER_MISMATCH, format!("Header mismatch: {what}")),
-        };
-        if let Some(m) = h.get(MCP_METHOD).filter(|m| m.value() != method.as_bytes()) {
-            return Err(mismatch(format!(
-                "Mcp-Method header value '{}' does not match body value '{method}'",
-                String::from_utf8_lossy(m.value())
-            )));
-        }
-        let meta = meta_version(params);
-        if let (Some(m), Some(hv)) = (&meta, header)
-            && m != hv.as_str()
-        {
-            return Err(mismatch(format!(
-                "MCP-Protocol-Version header value '{}' does not match body value '{m}'",
-                hv.as_str()
-            )));
-        }
-        if method == "tools/call"
-            && let (Some(header_name), Some(body_name)) = (h.get(MCP_NAME), tool_name(params))
-            && decode_header(&header_name).as_deref() != Some(body_name.as_str())
-        {
-            return Err(mismatch(format!(
-                "Mcp-Name header does not match body value '{body_name}'"
-            )));
-        }
-        let version = match (meta.as_deref(), header) {
-            (Some(m), _) => Version::parse(m).ok_or_else(|| HttpError::Rpc {
-                id: Some(id.to_owned()),
-                error: RpcError::unsupported_version(m),
-            })?,
-            (None, Some(v)) => v,
-            (None, None) => Version::V2026_07_28,
-        };
-        let ctx = Ctx {
-            version,
-            inflight: None,
-            catalog,
-        };
-        let reply = self.core.request(ctx, id, method, params).await;
-        Ok(reply_response(h, reply, id, !version.has_handshake()))
-    }
-
     async fn post_batch(
         &self,
         h: &Fields,
@@ -492,22 +431,5 @@ fn reply_response(h: &Fields, reply: Reply, id: &str, modern: bool) -> Response 
             ([(CONTENT_TYPE, "text/event-stream")], "").into_response()
         }
         Reply::Cancelled => StatusCode::NO_CONTENT.into_response(),
-    }
-}
-
-fn tool_name(params: Option<Params<'_>>) -> Option<String> {
-    let name = only_member(params?.members(), "name")?;
-    string_or_null(name.value).ok()?.map(Cow::into_owned)
-}
-
-/// A mirrored header value, decoding the `=?base64?...?=` form.
-fn decode_header(v: &Field<'_>) -> Option<String> {
-    let text = v.to_str()?;
-    match text
-        .strip_prefix("=?base64?")
-        .and_then(|t| t.strip_suffix("?="))
-    {
-        Some(b64) => String::from_utf8(STANDARD.decode(b64).ok()?).ok(),
-        None => Some(text.to_owned()),
     }
 }
