@@ -10,11 +10,11 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream;
+use futures_util::{FutureExt as _, stream};
 use http::header::{self, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
-use http::{Method, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use http_body_util::Full;
-use naftiko_plan::{BodyError, Fields, PlainRequest, PlainService};
+use naftiko_plan::{BodyError, Fields, PlainAnswer, PlainRequest, PlainService, WholeAnswer};
 use serde_json::value::RawValue;
 
 use crate::catalog::Catalog;
@@ -26,6 +26,10 @@ use crate::session::{Session, Sessions};
 use crate::{McpConfig, McpSource, Notifier};
 
 mod stateless;
+
+/// What the endpoint answers with: whole JSON answers are written out by the gateway's
+/// connection as they are; anything else is a response.
+type Answer = PlainAnswer<Response>;
 
 const SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
 const PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
@@ -70,16 +74,17 @@ where
         // touched on every poll, so every byte of it costs on every call.
         let (parts, body) = req.into_parts();
         let headers = Fields::from_header_map(&parts.headers);
-        Box::pin(handle(self.0.clone(), parts.method, headers, body))
+        Box::pin(handle(self.0.clone(), parts.method, headers, body).map(|a| Ok(a.into_http())))
     }
 }
 
 impl PlainService for McpService {
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Answer> + Send>>;
 
     fn call_plain(&self, req: PlainRequest) -> Self::Future {
         if !is_endpoint(req.target.path()) {
-            return not_found();
+            let answer = Answer::Response(StatusCode::NOT_FOUND.into_response());
+            return Box::pin(std::future::ready(answer));
         }
         let body = Full::new(req.body);
         Box::pin(handle(self.0.clone(), req.method, req.headers, body))
@@ -134,7 +139,7 @@ fn handle<B>(
     method: Method,
     headers: Fields,
     body: B,
-) -> impl Future<Output = Result<Response, Infallible>> + Send
+) -> impl Future<Output = Answer> + Send
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,
@@ -145,20 +150,20 @@ where
     async move {
         let origin = match app.guard.check(&headers) {
             Ok(o) => o,
-            Err(e) => return Ok(e.into_response()),
+            Err(e) => return Answer::Response(e.into_response()),
         };
         let h = &headers;
         let result = match method {
             Method::POST => app.post(h, body).await,
-            Method::GET => app.get(h),
-            Method::DELETE => app.delete(h),
-            Method::OPTIONS => Ok(preflight(h)),
+            Method::GET => app.get(h).map(Answer::Response),
+            Method::DELETE => app.delete(h).map(Answer::Response),
+            Method::OPTIONS => Ok(Answer::Response(preflight(h))),
             _ => Err(HttpError::MethodNotAllowed),
         };
-        let mut resp = result.unwrap_or_else(IntoResponse::into_response);
+        let mut answer = result.unwrap_or_else(|e| Answer::Response(e.into_response()));
         if let Some(origin) = origin {
             // Browser clients (e.g. the Inspector in direct mode) need CORS to read answers.
-            let headers = resp.headers_mut();
+            let headers = answer.headers_mut();
             headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
             headers.insert(
                 header::ACCESS_CONTROL_EXPOSE_HEADERS,
@@ -166,7 +171,7 @@ where
             );
             headers.append(header::VARY, HeaderValue::from_static("origin"));
         }
-        Ok(resp)
+        answer
     }
 }
 
@@ -247,7 +252,7 @@ impl App {
             .ok_or(HttpError::UnknownSession)
     }
 
-    async fn post<B>(&self, h: &Fields, body: B) -> Result<Response, HttpError>
+    async fn post<B>(&self, h: &Fields, body: B) -> Result<Answer, HttpError>
     where
         B: http_body::Body<Data = Bytes>,
         B::Error: Into<axum::BoxError>,
@@ -259,7 +264,9 @@ impl App {
         let version = header_version(h)?;
         let bytes = read_body(h, body, self.config.max_body).await?;
         match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'[') => self.post_batch(h, version, &catalog, &bytes).await,
+            Some(b'[') => {
+                (self.post_batch(h, version, &catalog, &bytes).await).map(Answer::Response)
+            }
             Some(_) => self.post_single(h, version, &catalog, &bytes).await,
             None => Err(HttpError::rpc(RpcError::parse("Parse error: empty body"))),
         }
@@ -271,7 +278,7 @@ impl App {
         version: Option<Version>,
         catalog: &Catalog,
         bytes: &[u8],
-    ) -> Result<Response, HttpError> {
+    ) -> Result<Answer, HttpError> {
         let msg = Message::parse(bytes).map_err(HttpError::rpc)?;
         let kind = msg.kind().map_err(|error| HttpError::Rpc {
             id: msg.id().map(str::to_owned),
@@ -296,7 +303,7 @@ impl App {
                     resp.headers_mut().insert(SESSION_ID, value);
                     tracing::trace!(version = negotiated.as_str(), "MCP session created");
                 }
-                Ok(resp)
+                Ok(Answer::Response(resp))
             }
             // 2026-07-28 requests carry their context and have no session; a legacy server
             // must still answer the `server/discover` probe quickly.
@@ -321,13 +328,13 @@ impl App {
                 let session = if modern { None } else { self.session(h)? };
                 self.core
                     .notification(session.as_deref().map(|s| &s.inflight), method, params);
-                Ok(accepted())
+                Ok(Answer::Response(accepted()))
             }
             Kind::Response => {
                 if !modern {
                     self.session(h)?;
                 }
-                Ok(accepted())
+                Ok(Answer::Response(accepted()))
             }
         }
     }
@@ -421,15 +428,26 @@ impl App {
 }
 
 /// The HTTP answer to one request's reply.
-fn reply_response(h: &Fields, reply: Reply, id: &str, modern: bool) -> Response {
+fn reply_response(h: &Fields, reply: Reply, id: &str, modern: bool) -> Answer {
+    let json = |status, body: Vec<u8>| {
+        Answer::Whole(WholeAnswer {
+            status,
+            content_type: Some(HeaderValue::from_static("application/json")),
+            headers: HeaderMap::new(),
+            body: Bytes::from(body),
+        })
+    };
     match reply {
-        Reply::Ok(body) => json_response(StatusCode::OK, body),
-        Reply::Err(e) => json_response(rpc_status(e.code, modern), error_response(Some(id), &e)),
+        Reply::Ok(body) => json(StatusCode::OK, body),
+        Reply::Err(e) => json(
+            rpc_status(e.code, modern),
+            error_response(Some(id), &e).into(),
+        ),
         // A cancelled request gets no JSON-RPC answer: an SSE stream that closes without
         // one (what a streaming server does), or 204 for a JSON-only client.
         Reply::Cancelled if accepts(h, "text/event-stream") => {
-            ([(CONTENT_TYPE, "text/event-stream")], "").into_response()
+            Answer::Response(([(CONTENT_TYPE, "text/event-stream")], "").into_response())
         }
-        Reply::Cancelled => StatusCode::NO_CONTENT.into_response(),
+        Reply::Cancelled => Answer::Response(StatusCode::NO_CONTENT.into_response()),
     }
 }

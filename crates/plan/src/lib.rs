@@ -33,7 +33,7 @@ pub use inbound::{BodyError, read_body};
 pub use naftiko_upstream::{Field, Fields};
 pub use operation::{OperationPlan, ParamType, Placement};
 pub use output::{Answer, AnswerBody, OutputPlan, is_json_media_type};
-pub use plain::{OriginForm, PlainRequest, PlainService, Target};
+pub use plain::{OriginForm, PlainAnswer, PlainRequest, PlainService, Target, WholeAnswer};
 pub use secret::{MapVars, Secret, Vars};
 pub use tools::{Hints, ToolPlan};
 pub use unit::{CallPlan, UnitPlan};

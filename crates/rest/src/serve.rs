@@ -6,12 +6,15 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use bytes::Bytes;
 use futures_util::FutureExt;
 use http::{HeaderValue, Method, StatusCode, header};
 use http_body_util::Full;
 use naftiko_plan::{Answer, AnswerBody};
-use naftiko_plan::{BodyError, Fields, PlainRequest, PlainService, Target};
+use naftiko_plan::{
+    BodyError, Fields, PlainAnswer, PlainRequest, PlainService, Target, WholeAnswer,
+};
 
 use crate::args::RestArgs;
 use crate::problem::{invoke_error, problem};
@@ -79,12 +82,12 @@ where
             target: Target::Uri(parts.uri),
             headers: Fields::from_header_map(&parts.headers),
         };
-        Box::pin(handle(self.0.clone(), inbound, body).map(Ok))
+        Box::pin(handle(self.0.clone(), inbound, body).map(|a| Ok(a.into_http())))
     }
 }
 
 impl PlainService for RestService {
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = PlainAnswer<Response>> + Send>>;
 
     fn call_plain(&self, req: PlainRequest) -> Self::Future {
         let inbound = Inbound {
@@ -92,7 +95,7 @@ impl PlainService for RestService {
             target: Target::Origin(req.target),
             headers: req.headers,
         };
-        Box::pin(handle(self.0.clone(), inbound, Full::new(req.body)).map(Ok))
+        Box::pin(handle(self.0.clone(), inbound, Full::new(req.body)))
     }
 }
 
@@ -104,7 +107,7 @@ struct Inbound {
 }
 
 #[allow(clippy::manual_async_fn)] // Written out on purpose: see the comment inside.
-fn handle<B>(s: Shared, parts: Inbound, body: B) -> impl Future<Output = Response>
+fn handle<B>(s: Shared, parts: Inbound, body: B) -> impl Future<Output = PlainAnswer<Response>>
 where
     B: http_body::Body<Data = bytes::Bytes>,
 {
@@ -113,19 +116,19 @@ where
     // and this future is boxed, copied whole, on every request.
     async move {
         let Some(routes) = s.source.routes() else {
-            return problem(
+            return PlainAnswer::Response(problem(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "shutting_down",
                 "this listener is shutting down",
-            );
+            ));
         };
         let path = parts.target.path();
         let Some((resource, params)) = routes.find(path) else {
-            return problem(
+            return PlainAnswer::Response(problem(
                 StatusCode::NOT_FOUND,
                 "not_found",
                 &format!("no resource at '{path}'"),
-            );
+            ));
         };
         let head = parts.method == Method::HEAD;
         let method = if head { &Method::GET } else { &parts.method };
@@ -141,63 +144,60 @@ where
             if let Ok(v) = HeaderValue::from_str(&resource.allow) {
                 resp.headers_mut().insert(header::ALLOW, v);
             }
-            return resp;
+            return PlainAnswer::Response(resp);
         };
         let bytes = match naftiko_plan::read_body(body, s.config.max_body).await {
             Ok(bytes) => bytes,
             Err(BodyError::TooLarge) => {
-                return problem(
+                return PlainAnswer::Response(problem(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "body_too_large",
                     &format!("request body exceeds {} bytes", s.config.max_body),
-                );
+                ));
             }
             Err(BodyError::Unreadable) => {
-                return problem(
+                return PlainAnswer::Response(problem(
                     StatusCode::BAD_REQUEST,
                     "body_unreadable",
                     "the request body could not be read",
-                );
+                ));
             }
         };
         let args = match RestArgs::new(params.iter(), parts.target.query(), &parts.headers, bytes) {
             Ok(a) => a,
-            Err(e) => return invoke_error(&unit.name, &e),
+            Err(e) => return PlainAnswer::Response(invoke_error(&unit.name, &e)),
         };
-        let mut resp = match unit.invoke(&args).await {
-            Ok(answer) => respond(answer),
-            Err(e) => invoke_error(&unit.name, &e),
+        let mut answer = match unit.invoke(&args).await {
+            Ok(answer) => PlainAnswer::Whole(respond(answer)),
+            Err(e) => PlainAnswer::Response(invoke_error(&unit.name, &e)),
         };
         if head {
-            *resp.body_mut() = Body::empty();
+            match &mut answer {
+                PlainAnswer::Whole(w) => w.body = Bytes::new(),
+                PlainAnswer::Response(r) => *r.body_mut() = Body::empty(),
+            }
         }
-        resp
+        answer
     }
 }
 
-fn respond(a: Answer) -> Response {
-    let mut resp = match a.body {
-        AnswerBody::Empty => Response::new(Body::empty()),
+/// A successful invocation's answer, whole.
+fn respond(a: Answer) -> WholeAnswer {
+    let (body, content_type) = match a.body {
+        AnswerBody::Empty => (Bytes::new(), None),
         AnswerBody::Bytes {
             bytes,
             content_type,
-        } => {
-            let mut r = Response::new(Body::from(bytes));
-            if let Some(ct) = content_type {
-                r.headers_mut().insert(header::CONTENT_TYPE, ct);
-            }
-            r
-        }
-        AnswerBody::Json(v) => {
-            let mut r = Response::new(Body::from(v.to_string()));
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            r
-        }
+        } => (bytes, content_type),
+        AnswerBody::Json(v) => (
+            Bytes::from(v.to_string()),
+            Some(HeaderValue::from_static("application/json")),
+        ),
     };
-    *resp.status_mut() = a.status;
-    resp.headers_mut().extend(a.headers);
-    resp.into_response()
+    WholeAnswer {
+        status: a.status,
+        content_type,
+        headers: a.headers,
+        body,
+    }
 }

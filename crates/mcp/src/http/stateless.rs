@@ -3,13 +3,12 @@
 
 use std::borrow::Cow;
 
-use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::HeaderName;
 use naftiko_plan::{Field, Fields};
 
-use super::{App, reply_response};
+use super::{Answer, App, reply_response};
 use crate::catalog::Catalog;
 use crate::dispatch::{Ctx, meta_version, only_member};
 use crate::error::HttpError;
@@ -29,7 +28,7 @@ impl App {
         id: &str,
         method: &str,
         params: Option<Params<'_>>,
-    ) -> Result<Response, HttpError> {
+    ) -> Result<Answer, HttpError> {
         let mismatch = |what: String| HttpError::Rpc {
             id: Some(id.to_owned()),
             error: RpcError::new(HEADER_MISMATCH, format!("Header mismatch: {what}")),

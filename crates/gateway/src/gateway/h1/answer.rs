@@ -1,6 +1,9 @@
 //! Writing an answer's head: status line, the service's fields, `date`, framing.
 
-use http::{StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+
+/// `content-type`, as a static for fields given by reference.
+pub(super) static CONTENT_TYPE: HeaderName = header::CONTENT_TYPE;
 
 /// How the body after a head is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,14 +18,14 @@ pub(super) enum Framing {
 
 /// Appends the head of an answer to `out`. `exact` is the body's exact length if known;
 /// `head_req`: the request was HEAD; `close`: the connection ends after this answer.
-pub(super) fn write_head(
+pub(super) fn write_head<'f>(
     out: &mut Vec<u8>,
-    parts: &http::response::Parts,
+    status: StatusCode,
+    fields: impl IntoIterator<Item = (&'f HeaderName, &'f HeaderValue)>,
     exact: Option<u64>,
     head_req: bool,
     close: bool,
 ) -> Framing {
-    let status = parts.status;
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(status.as_str().as_bytes());
     out.push(b' ');
@@ -30,7 +33,7 @@ pub(super) fn write_head(
     out.extend_from_slice(b"\r\n");
     let mut has_date = false;
     let mut has_length = false;
-    for (name, value) in &parts.headers {
+    for (name, value) in fields {
         // Framing is ours to write; a HEAD answer keeps a length the service chose.
         if (name == header::CONTENT_LENGTH && !head_req)
             || name == header::TRANSFER_ENCODING
@@ -82,8 +85,8 @@ fn content_length(out: &mut Vec<u8>, n: u64) {
 }
 
 /// Whether the service asked to close the connection after its answer.
-pub(super) fn wants_close(parts: &http::response::Parts) -> bool {
-    parts.headers.get_all(header::CONNECTION).iter().any(|v| {
+pub(super) fn wants_close(headers: &HeaderMap) -> bool {
+    headers.get_all(header::CONNECTION).iter().any(|v| {
         v.as_bytes()
             .split(|&b| b == b',')
             .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))

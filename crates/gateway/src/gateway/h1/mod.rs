@@ -38,14 +38,17 @@ use tokio::time::{Instant, Sleep};
 
 use answer::Framing;
 use head::{Plain, Scan, Spans};
-use naftiko_plan::{PlainRequest, PlainService};
+use naftiko_plan::{PlainAnswer, PlainRequest, PlainService, WholeAnswer};
 
-/// What a service answers with: the REST and MCP services' futures.
+/// What a service answers hyper's requests with: the REST and MCP services' futures.
 pub(crate) type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+/// What a service answers a plain request with.
+pub(crate) type PlainFuture = Pin<Box<dyn Future<Output = PlainAnswer<Response>> + Send>>;
 
 /// What a listener can serve: requests read here (whole body) and by hyper.
 pub(crate) trait App:
-    PlainService<Future = Answer>
+    PlainService<Future = PlainFuture>
     + Service<http::Request<Incoming>, Response = Response, Error = Infallible, Future = Answer>
     + Clone
     + Send
@@ -55,7 +58,7 @@ pub(crate) trait App:
 }
 
 impl<S> App for S where
-    S: PlainService<Future = Answer>
+    S: PlainService<Future = PlainFuture>
         + Service<http::Request<Incoming>, Response = Response, Error = Infallible, Future = Answer>
         + Clone
         + Send
@@ -230,20 +233,43 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Conn<IO> {
         // A client that goes away while its request is served cancels it (as hyper does
         // without half-close support); bytes that arrive meanwhile are kept.
         // Biased: a fair select draws a random number per poll to pick the order.
-        let resp = tokio::select! {
+        let answer = tokio::select! {
             biased;
-            resp = call => match resp {
-                Ok(resp) => resp,
-                Err(never) => match never {},
-            },
+            answer = call => answer,
             () = watch_eof(&mut self.io, &mut self.buf) => return false,
         };
+        match answer {
+            PlainAnswer::Whole(whole) => self.send_whole(plain, whole, head_req).await,
+            PlainAnswer::Response(resp) => self.send_response(plain, resp, head_req).await,
+        }
+    }
+
+    /// Writes a whole answer: its head, then its body from where it is.
+    async fn send_whole(&mut self, plain: &Plain, whole: WholeAnswer, head_req: bool) -> bool {
+        let close = plain.close || answer::wants_close(&whole.headers) || *self.closing.borrow();
+        let fields = (whole.content_type.iter())
+            .map(|v| (&answer::CONTENT_TYPE, v))
+            .chain(&whole.headers);
+        self.out.clear();
+        let exact = Some(whole.body.len() as u64);
+        let framing =
+            answer::write_head(&mut self.out, whole.status, fields, exact, head_req, close);
+        let sent = match framing {
+            Framing::Length(_) => self.send_piece(&whole.body).await && self.flush_rest().await,
+            Framing::None | Framing::Chunked => self.flush().await,
+        };
+        sent && !close
+    }
+
+    /// Writes a response's head and body.
+    async fn send_response(&mut self, plain: &Plain, resp: Response, head_req: bool) -> bool {
         let (parts, body) = resp.into_parts();
-        let close = plain.close || answer::wants_close(&parts) || *self.closing.borrow();
+        let close = plain.close || answer::wants_close(&parts.headers) || *self.closing.borrow();
         self.out.clear();
         let framing = answer::write_head(
             &mut self.out,
-            &parts,
+            parts.status,
+            &parts.headers,
             body.size_hint().exact(),
             head_req,
             close,
@@ -277,20 +303,32 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Conn<IO> {
                 return false;
             };
             left = rest;
-            if data.len() < COPY_BELOW {
-                self.out.extend_from_slice(&data);
-                if self.out.len() >= WRITE_CHUNK && !self.flush().await {
-                    return false;
-                }
-                continue;
-            }
-            let mut both = bytes::Buf::chain(&self.out[..], &data[..]);
-            if self.io.write_all_buf(&mut both).await.is_err() {
+            if !self.send_piece(&data).await {
                 return false;
             }
-            self.out.clear();
         }
-        (self.out.is_empty() || self.flush().await) && left == 0
+        self.flush_rest().await && left == 0
+    }
+
+    /// Writes one piece of a body behind what `out` holds: a small one is copied there
+    /// (written once `out` is big enough), a big one goes out with it in one vectored
+    /// write (no copy).
+    async fn send_piece(&mut self, data: &[u8]) -> bool {
+        if data.len() < COPY_BELOW {
+            self.out.extend_from_slice(data);
+            return self.out.len() < WRITE_CHUNK || self.flush().await;
+        }
+        let mut both = bytes::Buf::chain(&self.out[..], data);
+        if self.io.write_all_buf(&mut both).await.is_err() {
+            return false;
+        }
+        self.out.clear();
+        true
+    }
+
+    /// Writes what `out` still holds, if anything.
+    async fn flush_rest(&mut self) -> bool {
+        self.out.is_empty() || self.flush().await
     }
 
     /// Writes a streamed body chunk by chunk, each as soon as the service yields it

@@ -56,18 +56,59 @@ impl http_body::Body for Pieces {
 }
 
 impl PlainService for TestApp {
-    type Future = Answer;
+    type Future = PlainFuture;
 
-    /// As an `http::Request`: the same answers whichever way a request came in.
-    fn call_plain(&self, req: PlainRequest) -> Answer {
-        match req.into_http() {
-            Some(req) => self.call(req),
-            None => Box::pin(std::future::ready(Ok(http::Response::builder()
+    /// `/whole*` as a [`WholeAnswer`]; anything else as an `http::Request`, so that
+    /// answers are the same whichever way a request came in.
+    fn call_plain(&self, req: PlainRequest) -> PlainFuture {
+        if let Some(whole) = whole_answer(&req) {
+            return Box::pin(std::future::ready(PlainAnswer::Whole(whole)));
+        }
+        let answer = match req.into_http() {
+            Some(req) => {
+                let call = self.call(req);
+                return Box::pin(async move {
+                    match call.await {
+                        Ok(resp) => PlainAnswer::Response(resp),
+                        Err(never) => match never {},
+                    }
+                });
+            }
+            None => http::Response::builder()
                 .status(StatusCode::IM_A_TEAPOT)
                 .body(Body::from("not an http::Uri"))
-                .unwrap()))),
-        }
+                .unwrap(),
+        };
+        Box::pin(std::future::ready(PlainAnswer::Response(answer)))
     }
+}
+
+/// `/whole` (201, a content type, an extra field, the request body echoed after
+/// `whole:`), `/whole-big` (5,000 bytes), `/whole-none` (204 with bytes that must not
+/// be sent), `/whole-close` (asks to close).
+fn whole_answer(req: &PlainRequest) -> Option<WholeAnswer> {
+    let mut headers = http::HeaderMap::new();
+    let (status, body) = match req.target.path() {
+        "/whole" => {
+            headers.insert("x-extra", http::HeaderValue::from_static("1"));
+            let mut body = b"whole:".to_vec();
+            body.extend_from_slice(&req.body);
+            (StatusCode::CREATED, Bytes::from(body))
+        }
+        "/whole-big" => (StatusCode::OK, Bytes::from(vec![b'w'; 5000])),
+        "/whole-none" => (StatusCode::NO_CONTENT, Bytes::from_static(b"never sent")),
+        "/whole-close" => {
+            headers.insert("connection", http::HeaderValue::from_static("close"));
+            (StatusCode::OK, Bytes::from_static(b"bye"))
+        }
+        _ => return None,
+    };
+    Some(WholeAnswer {
+        status,
+        content_type: Some(http::HeaderValue::from_static("text/plain")),
+        headers,
+        body,
+    })
 }
 
 impl<B> Service<http::Request<B>> for TestApp
@@ -483,4 +524,45 @@ async fn closing_ends_idle_connections_and_lets_the_request_in_flight_finish() {
         ("opened", Some("close"))
     );
     assert!(busy.ends().await, "busy connection after its answer");
+}
+
+#[tokio::test]
+async fn whole_answers_are_written_with_their_fields_and_framing() {
+    let srv = server(Duration::from_secs(10)).await;
+    let mut c = Client::connect(srv.addr).await;
+    c.send(b"POST /whole HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi")
+        .await;
+    let got = c.answer(false).await;
+    assert_eq!((got.status, got.body.as_str()), (201, "whole:hi"));
+    assert_eq!(got.header("content-type"), Some("text/plain"));
+    assert_eq!(got.header("x-extra"), Some("1"));
+    assert_eq!(got.header("content-length"), Some("8"));
+    assert!(got.header("date").is_some(), "{got:?}");
+
+    // HEAD: the length of the GET body, no body; the connection stays in step.
+    c.send(b"HEAD /whole HTTP/1.1\r\nHost: h\r\n\r\n").await;
+    let got = c.answer(true).await;
+    assert_eq!((got.status, got.header("content-length")), (201, Some("6")));
+    // 204: no body and no length, whatever the service had.
+    c.send(b"GET /whole-none HTTP/1.1\r\nHost: h\r\n\r\n").await;
+    let got = c.answer(false).await;
+    assert_eq!((got.status, got.header("content-length")), (204, None));
+    // A body written from where it is (not copied behind the head).
+    c.send(b"GET /whole-big HTTP/1.1\r\nHost: h\r\n\r\n").await;
+    let got = c.answer(false).await;
+    assert_eq!(got.body.len(), 5000);
+    assert!(got.body.bytes().all(|b| b == b'w'));
+    c.send(b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n").await;
+    assert_eq!(c.answer(false).await.body, "GET /x 0:");
+    assert!(c.buf.is_empty(), "nothing after the answers: {:?}", c.buf);
+
+    // A whole answer that asks to close ends the connection after it.
+    c.send(b"GET /whole-close HTTP/1.1\r\nHost: h\r\n\r\n")
+        .await;
+    let got = c.answer(false).await;
+    assert_eq!(
+        (got.body.as_str(), got.header("connection")),
+        ("bye", Some("close"))
+    );
+    assert!(!c.fill().await, "the connection is closed");
 }
