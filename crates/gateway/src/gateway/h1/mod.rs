@@ -97,6 +97,7 @@ pub(crate) async fn serve<IO, A>(
         closing,
         header_timeout,
         deadline: Box::pin(tokio::time::sleep(header_timeout)),
+        deadline_at: Instant::now() + header_timeout,
     };
     if let Some(prefix) = conn.run(&app).await {
         hyper_conn(
@@ -149,7 +150,10 @@ struct Conn<IO> {
     fields: Spans,
     closing: watch::Receiver<bool>,
     header_timeout: Duration,
+    /// Armed for `deadline_at` or earlier; moved only when it fires early (see `read`).
     deadline: Pin<Box<Sleep>>,
+    /// When the head being waited for is overdue.
+    deadline_at: Instant,
 }
 
 /// How a wait for bytes ended.
@@ -187,9 +191,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Conn<IO> {
 
     /// Waits for a whole head under the deadline; `None` ends the connection.
     async fn next_head(&mut self) -> Option<Scan> {
-        self.deadline
-            .as_mut()
-            .reset(Instant::now() + self.header_timeout);
+        // Not a reset per request, which takes the timer out of tokio's wheel and puts it
+        // back: `read` re-arms it when it fires before this.
+        self.deadline_at = Instant::now() + self.header_timeout;
         loop {
             if !self.buf.is_empty() {
                 match head::scan(&self.buf, &mut self.fields) {
@@ -214,15 +218,23 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Conn<IO> {
         if self.buf.capacity() - self.buf.len() < want.max(512) {
             self.buf.reserve(want.max(READ_BUF));
         }
-        // Reading first: once bytes are there, the timer is not looked at again.
-        tokio::select! {
-            biased;
-            r = self.io.read_buf(&mut self.buf) => match r {
-                Ok(1..) => Read::More,
-                Ok(0) | Err(_) => Read::End,
-            },
-            () = self.deadline.as_mut() => Read::End,
-            _ = self.closing.changed(), if idle => Read::End,
+        loop {
+            // Reading first: once bytes are there, the timer is not looked at again.
+            tokio::select! {
+                biased;
+                r = self.io.read_buf(&mut self.buf) => return match r {
+                    Ok(1..) => Read::More,
+                    Ok(0) | Err(_) => Read::End,
+                },
+                () = self.deadline.as_mut() => {
+                    if Instant::now() >= self.deadline_at {
+                        return Read::End;
+                    }
+                    // Armed for an earlier head: on to this one's deadline.
+                    self.deadline.as_mut().reset(self.deadline_at);
+                }
+                _ = self.closing.changed(), if idle => return Read::End,
+            }
         }
     }
 

@@ -497,6 +497,30 @@ async fn a_stalled_head_or_an_idle_connection_is_closed_at_the_deadline() {
 }
 
 #[tokio::test]
+async fn the_deadline_counts_from_each_request_not_from_the_first() {
+    // The timer is armed once per connection and moved on only when it fires early: a
+    // client asking every 0.6 s under a 1 s deadline is served past the first deadline.
+    let s = server(Duration::from_secs(1)).await;
+    let mut c = Client::connect(s.addr).await;
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        c.send(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        assert_eq!(c.answer(false).await.status, 200);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+    }
+    assert!(started.elapsed() > Duration::from_millis(1500));
+    c.send(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(c.answer(false).await.status, 200);
+    let idle = std::time::Instant::now();
+    assert!(c.ends().await, "idle after the last answer");
+    assert!(
+        idle.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        idle.elapsed()
+    );
+}
+
+#[tokio::test]
 async fn a_client_that_goes_away_cancels_its_request() {
     let mut s = server(LONG).await;
     let mut c = Client::connect(s.addr).await;
