@@ -15,8 +15,9 @@
 #                Exits non-zero only when something did not work (never on timing).
 #   --duration   seconds per measured row (default 10)
 #   --rounds     measure every row N times, rounds interleaved (direct, nginx, gateway,
-#                then again), and report each row's median: steadier ratios on a noisy
-#                machine; also a table of the ratios taken within each round (default 1)
+#                then again, even rounds in reverse order), and report each row's median:
+#                steadier ratios on a noisy machine; also a table of the ratios taken
+#                within each round (default 1)
 #   --keep       keep the temp dir (logs, generated configs) and print its path
 #   --pgo        also measure the gateway built by scripts/build-pgo.sh (rows `gw+pgo`;
 #                with --no-build: the one it built last, under target/pgo/use/)
@@ -253,22 +254,37 @@ row_gateway() { # rest-get|rest-post|mcp-get|mcp-create: the binary $GATEWAY, la
   stop_pid "$STUB_PID"
 }
 
+# One method's rows in this round's order: "direct", "nginx", then "BINARY|LABEL|ROW" for
+# each gateway build's REST and MCP rows. Even rounds run them in reverse (an ABBA
+# design): a machine whose speed drifts within a round then favours neither the rows
+# that run first nor those that run last, once the rounds' ratios are taken together.
+round_rows() { # GET|POST
+  local rows=(direct nginx) gw i
+  for gw in "${GATEWAYS[@]}"; do
+    if [[ $1 == GET ]]; then rows+=("$gw|rest-get" "$gw|mcp-get"); else rows+=("$gw|rest-post" "$gw|mcp-create"); fi
+  done
+  if ((ROUND % 2 == 0)); then
+    for ((i = ${#rows[@]} - 1; i >= 0; i--)); do echo "${rows[i]}"; done
+  else
+    printf '%s\n' "${rows[@]}"
+  fi
+}
+
 # The rows compared with each other run back to back (a shared machine's load drifts over
 # minutes): per method, direct, nginx, then each gateway build's REST and MCP rows.
 for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
-  ((ROUNDS == 1)) || log "round $ROUND of $ROUNDS"
+  ((ROUNDS == 1)) || log "round $ROUND of $ROUNDS$( ((ROUND % 2 == 0)) && echo ' (rows in reverse order)')"
   for kind in GET POST; do
-    row_direct "$kind"
-    row_nginx "$kind"
-    for gw in "${GATEWAYS[@]}"; do
-      GATEWAY=${gw%%|*} GW_NAME=${gw#*|}
-      if [[ $kind == GET ]]; then
-        row_gateway rest-get
-        row_gateway mcp-get
-      else
-        row_gateway rest-post
-        row_gateway mcp-create
-      fi
+    mapfile -t ROWS < <(round_rows "$kind")
+    for entry in "${ROWS[@]}"; do
+      case $entry in
+        direct) row_direct "$kind" ;;
+        nginx) row_nginx "$kind" ;;
+        *)
+          GATEWAY=${entry%%|*} GW_NAME=${entry#*|}
+          GW_NAME=${GW_NAME%|*}
+          row_gateway "${entry##*|}" ;;
+      esac
     done
     GATEWAY=$DEFAULT_GATEWAY
   done
@@ -426,16 +442,22 @@ if ((ROUNDS > 1)); then
       for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] + 0 > t + 0; j--) v[j + 1] = v[j]; v[j + 1] = t }
       return sprintf("%.2f (%.2f-%.2f) n=%d", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2, v[1], v[n], n)
     }
+    # First pass: the rows others are compared with (in even rounds they run after them).
+    FNR == NR {
+      if ($4 == "-") next
+      split($1, w, " ")
+      if ($3 == "nginx") { nr[$2, $15] = $4; nc[$2, $15] = $9; ns[$2, $15] = $16 }
+      else if ($3 == "gateway" && w[2] == "REST") { rr[w[1], $2, $15] = $4; rs[w[1], $2, $15] = $16 }
+      next
+    }
     $4 == "-" { next }
-    $3 == "nginx" { nr[$2, $15] = $4; nc[$2, $15] = $9; ns[$2, $15] = $16; next }
     $3 == "gateway" {
       split($1, w, " ")
       if (!($1 in seen)) { seen[$1] = 1; order[++rows] = $1 }
       if (($2, $15) in nr && $16 <= max && ns[$2, $15] <= max) {
         rn[$1] = rn[$1] " " $4 / nr[$2, $15]; cn[$1] = cn[$1] " " $9 / nc[$2, $15]
       }
-      if (w[2] == "REST") { rr[w[1], $2, $15] = $4; rs[w[1], $2, $15] = $16 }
-      else if ((w[1], $2, $15) in rr && $16 <= max && rs[w[1], $2, $15] <= max) {
+      if (w[2] != "REST" && (w[1], $2, $15) in rr && $16 <= max && rs[w[1], $2, $15] <= max) {
         rm[$1] = rm[$1] " " $4 / rr[w[1], $2, $15]
       }
     }
@@ -445,7 +467,7 @@ if ((ROUNDS > 1)); then
         printf "%-44s rps/ngx %-24s cpu/ngx %-24s rps/rest %s\n", l, rn[l] == "" ? "-" : median(rn[l]),
           cn[l] == "" ? "-" : median(cn[l]), rm[l] == "" ? "-" : median(rm[l])
       }
-    }' "$RESULTS"
+    }' "$RESULTS" "$RESULTS"
 fi
 echo
 echo "RSS MB = peak RSS (VmHWM) of the server under test (stub for direct rows, nginx, gateway),"
